@@ -1,0 +1,247 @@
+// The group-commit writer of leveldb_journal (see leveldb_journal.hpp).
+//
+// One thread takes every write_async call queued since its last commit (up to
+// max_group_writes atomic writes), validates each atomic write, assigns
+// sequence numbers and global positions, puts every record of the group into
+// one leveldb::WriteBatch and writes it with one fsync (sync mode). Only then
+// are the calls acknowledged and the commit listeners told. A failed batch
+// fails every write in it; nothing is acknowledged that is not stored.
+//
+// Durability modes: sync (fsync per group), periodic (groups written without
+// fsync are parked until the next fsync, at most sync_interval later), none
+// (acknowledged after the write, no fsync).
+#include <leveldb/write_batch.h>
+
+#include "esr/persistence/error.hpp"
+#include "key_codec.hpp"
+#include "leveldb_journal.hpp"
+#include "record_codec.hpp"
+
+namespace esr::persistence::detail {
+
+void leveldb_journal::write_async(std::vector<atomic_write> writes, write_callback done) {
+  pending_call call{std::move(writes), std::move(done), {}};
+  {
+    std::lock_guard<std::mutex> guard{queue_mutex_};
+    if (!stopping_) {
+      queue_.emplace_back(std::move(call));
+      queue_cv_.notify_one();
+      return;
+    }
+  }
+  write_outcomes outcomes;
+  for (size_t i = 0; i < call.writes.size(); ++i)
+    outcomes.emplace_back(make_error(errc::closed, "journal is closed"));
+  call.done(std::move(outcomes));
+}
+
+void leveldb_journal::run_writer() {
+  auto periodic = db_->opts.durability == durability_mode::periodic;
+  std::vector<pending_call> group;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock{queue_mutex_};
+      auto ready = [this] { return stopping_ || !queue_.empty(); };
+      if (periodic && !parked_.empty())
+        queue_cv_.wait_until(lock, last_sync_ + db_->opts.sync_interval, ready);
+      else
+        queue_cv_.wait(lock, ready);
+      size_t taken = 0;
+      while (!queue_.empty()
+             && (taken == 0 || taken + queue_.front().writes.size() <= db_->opts.max_group_writes)) {
+        taken += queue_.front().writes.size();
+        group.emplace_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      if (stopping_ && group.empty()) {
+        lock.unlock();
+        sync_parked(true);
+        return;
+      }
+    }
+    if (!group.empty())
+      commit_group(group);
+    group.clear();
+    if (periodic)
+      sync_parked(false);
+  }
+}
+
+void leveldb_journal::commit_group(std::vector<pending_call>& group) {
+  auto& opts = db_->opts;
+  leveldb::WriteBatch batch;
+  // Stream states changed by this group, applied only once the batch is stored.
+  std::unordered_map<stream_state*, uint64_t> staged;
+  std::vector<stream_state*> new_ids;
+  std::vector<event_envelope> events;
+  auto want_events = has_listeners_.load();
+  auto pos = next_position_;
+  auto ts = now_us();
+  std::string key;
+  std::string record;
+  {
+    std::lock_guard<std::mutex> guard{streams_mutex_};
+    for (auto& call : group) {
+      call.outcomes.reserve(call.writes.size());
+      for (auto& w : call.writes) {
+        if (w.events.empty() && w.side_writes.empty()) {
+          call.outcomes.emplace_back(make_error(errc::invalid_argument, "empty atomic write"));
+          continue;
+        }
+        caf::error invalid;
+        if (!w.events.empty() && !valid_persistence_id(w.persistence_id))
+          invalid = make_error(errc::serialization_failed, "invalid persistence id");
+        for (size_t i = 0; !invalid && i < w.events.size(); ++i)
+          invalid = validate_event(w.events[i], opts.max_payload_bytes);
+        if (invalid) {
+          call.outcomes.emplace_back(std::move(invalid));
+          continue;
+        }
+        write_result res;
+        res.timestamp_us = ts;
+        if (!w.events.empty()) {
+          auto st = resolve_locked(w.persistence_id, true);
+          if (!st) {
+            call.outcomes.emplace_back(std::move(st.error()));
+            continue;
+          }
+          auto* s = *st;
+          auto j = staged.find(s);
+          auto current = j != staged.end() ? j->second : s->highest;
+          if (w.expected_sequence_nr && *w.expected_sequence_nr != current) {
+            call.outcomes.emplace_back(make_error(errc::concurrency_conflict,
+                                                  w.persistence_id, "expected",
+                                                  *w.expected_sequence_nr, "actual", current));
+            continue;
+          }
+          if (!s->id_stored && j == staged.end()) {
+            std::string id_value;
+            put_be64(id_value, s->id);
+            batch.Put(name_key(shard_of(w.persistence_id, shard_count_), w.persistence_id),
+                      id_value);
+            batch.Put(id_key(s->id), w.persistence_id);
+            new_ids.push_back(s);
+          }
+          res.first_sequence_nr = current + 1;
+          res.first_global_position = pos + 1;
+          for (auto& e : w.events) {
+            e.persistence_id = w.persistence_id;
+            e.sequence_nr = ++current;
+            e.global_position = ++pos;
+            if (e.timestamp_us == 0)
+              e.timestamp_us = ts;
+            record.clear();
+            encode_event(e, record);
+            batch.Put(event_key(s->id, e.sequence_nr), record);
+            batch.Put(global_key(e.global_position), record);
+          }
+          res.last_sequence_nr = current;
+          res.last_global_position = pos;
+          staged[s] = current;
+        }
+        for (auto& sw : w.side_writes) {
+          if (sw.value)
+            batch.Put(side_key(sw.key), *sw.value);
+          else
+            batch.Delete(side_key(sw.key));
+        }
+        if (want_events)
+          for (auto& e : w.events)
+            events.emplace_back(std::move(e));
+        call.outcomes.emplace_back(res);
+      }
+    }
+  }
+  if (pos == next_position_ && batch.ApproximateSize() <= 12) {
+    // Nothing to store (every write rejected): answer at once.
+    publish(group, events, 0);
+    return;
+  }
+  auto periodic = opts.durability == durability_mode::periodic;
+  auto sync_now = opts.durability == durability_mode::sync
+                  || (periodic
+                      && std::chrono::steady_clock::now() - last_sync_ >= opts.sync_interval);
+  leveldb::WriteOptions wo;
+  wo.sync = sync_now;
+  auto st = db_->db->Write(wo, &batch);
+  if (!st.ok()) {
+    auto err = from_status(st, "group commit");
+    if (is(err, errc::corruption))
+      err = make_error(errc::io_error, "group commit", st.ToString());
+    fail_calls(group, err);
+    // Parked groups are not covered by an fsync any more: their outcome is unknown.
+    for (auto& p : parked_)
+      fail_calls(p.calls, err);
+    parked_.clear();
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> guard{streams_mutex_};
+    for (auto& [s, highest] : staged)
+      s->highest = highest;
+    for (auto* s : new_ids)
+      s->id_stored = true;
+  }
+  next_position_ = pos;
+  if (sync_now) {
+    last_sync_ = std::chrono::steady_clock::now();
+    release_parked(); // the fsync above covered every parked group too
+    publish(group, events, pos);
+  } else if (periodic) {
+    parked_.push_back(parked_group{std::move(group), std::move(events), pos});
+  } else {
+    publish(group, events, pos);
+  }
+}
+
+void leveldb_journal::sync_parked(bool force) {
+  if (parked_.empty())
+    return;
+  if (!force && std::chrono::steady_clock::now() - last_sync_ < db_->opts.sync_interval)
+    return;
+  leveldb::WriteBatch empty;
+  leveldb::WriteOptions wo;
+  wo.sync = true;
+  auto st = db_->db->Write(wo, &empty);
+  last_sync_ = std::chrono::steady_clock::now();
+  if (!st.ok()) {
+    auto err = make_error(errc::io_error, "periodic fsync", st.ToString());
+    for (auto& p : parked_)
+      fail_calls(p.calls, err);
+    parked_.clear();
+    return;
+  }
+  release_parked();
+}
+
+void leveldb_journal::release_parked() {
+  auto groups = std::move(parked_);
+  parked_.clear();
+  for (auto& p : groups)
+    publish(p.calls, p.events, p.last_position);
+}
+
+void leveldb_journal::publish(std::vector<pending_call>& calls,
+                              const std::vector<event_envelope>& events,
+                              uint64_t last_position) {
+  if (last_position > durable_position_.load())
+    durable_position_ = last_position;
+  if (!events.empty()) {
+    std::lock_guard<std::mutex> guard{listeners_mutex_};
+    for (auto& [token, f] : listeners_)
+      f(events);
+  }
+  for (auto& call : calls)
+    call.done(std::move(call.outcomes));
+}
+
+void leveldb_journal::fail_calls(std::vector<pending_call>& calls, const caf::error& err) {
+  for (auto& call : calls) {
+    for (auto& outcome : call.outcomes)
+      if (outcome)
+        outcome = err;
+    call.done(std::move(call.outcomes));
+  }
+}
+
+} // namespace esr::persistence::detail

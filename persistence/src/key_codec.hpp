@@ -1,0 +1,77 @@
+#pragma once
+
+// The LevelDB key layout of esr. DO NOT CHANGE: it is the on-disk format.
+//
+// All integers are big-endian so that LevelDB's bytewise order is numeric
+// order (a stream's events iterate in sequence order, the global log in
+// commit order). Every key starts with a one-byte tag naming its key space:
+//
+//   key           := meta_key | name_key | id_key | event_key | global_key
+//                  | deleted_key | snapshot_key | side_key
+//   meta_key      := 0x00 meta_name                     -> meta value
+//   name_key      := 'n' shard persistence_id           -> stream_id
+//   id_key        := 'i' stream_id                      -> persistence_id
+//   event_key     := 'e' stream_id sequence_nr          -> event_record
+//   global_key    := 'g' global_position                -> event_record
+//   deleted_key   := 'd' stream_id                      -> deleted_to:be64
+//   snapshot_key  := 'p' shard persistence_id 0x00 sequence_nr -> snapshot_record
+//   side_key      := 'x' user_key                       -> user value
+//
+//   shard         := be16   stable_hash(persistence_id) mod shard_count
+//   stream_id     := be64   = shard << 48 | per-shard counter (1-based)
+//   sequence_nr   := be64   1-based, dense within a stream
+//   global_position := be64 1-based, dense in commit order
+//   meta_name     := "format" (-> "1") | "shard_count" (-> decimal)
+//
+// One shard's data is every name_key and snapshot_key with that shard prefix
+// and every event_key/id_key/deleted_key whose stream_id starts with it: a
+// contiguous key range per key space, which is what moving a shard between
+// nodes reads out. Persistence ids must not contain NUL bytes.
+//
+// Records (values of event_key/global_key and snapshot_key) are framed as
+//   record        := format:u8(=1) crc32c:fixed32le(body) body
+// with body the Protobuf EventEnvelope / SnapshotEnvelope of envelope.proto.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace esr::persistence::detail {
+
+inline constexpr char meta_tag = '\0';
+inline constexpr char name_tag = 'n';
+inline constexpr char id_tag = 'i';
+inline constexpr char event_tag = 'e';
+inline constexpr char global_tag = 'g';
+inline constexpr char deleted_tag = 'd';
+inline constexpr char snapshot_tag = 'p';
+inline constexpr char side_tag = 'x';
+
+/// Appends `v` big-endian to `out`.
+void put_be64(std::string& out, uint64_t v);
+void put_be16(std::string& out, uint16_t v);
+
+/// Reads a big-endian integer at `p` (8 / 2 bytes). REQUIRES: enough bytes.
+uint64_t get_be64(const char* p);
+
+/// Stable 64-bit FNV-1a hash (the same on every platform and release).
+uint64_t stable_hash(std::string_view s);
+
+/// The shard of `persistence_id` among `shard_count` shards.
+uint16_t shard_of(std::string_view persistence_id, uint32_t shard_count);
+
+std::string meta_key(std::string_view name);
+std::string name_key(uint16_t shard, std::string_view persistence_id);
+std::string id_key(uint64_t stream_id);
+std::string event_key(uint64_t stream_id, uint64_t seq);
+std::string global_key(uint64_t position);
+std::string deleted_key(uint64_t stream_id);
+/// The snapshot key; with `seq` omitted, the prefix of all snapshots of a stream.
+std::string snapshot_prefix(uint16_t shard, std::string_view persistence_id);
+std::string snapshot_key(uint16_t shard, std::string_view persistence_id, uint64_t seq);
+std::string side_key(std::string_view user_key);
+
+/// The sequence number at the end of an event_key or snapshot_key.
+uint64_t trailing_seq(std::string_view key);
+
+} // namespace esr::persistence::detail

@@ -1,0 +1,305 @@
+#include "leveldb_journal.hpp"
+
+#include <leveldb/iterator.h>
+#include <leveldb/write_batch.h>
+
+#include "esr/persistence/error.hpp"
+#include "key_codec.hpp"
+#include "record_codec.hpp"
+
+namespace esr::persistence::detail {
+
+caf::error from_status(const leveldb::Status& st, const char* what) {
+  if (st.ok())
+    return caf::none;
+  if (st.IsCorruption())
+    return make_error(errc::corruption, what, st.ToString());
+  return make_error(errc::io_error, what, st.ToString());
+}
+
+caf::expected<std::shared_ptr<leveldb_journal>>
+leveldb_journal::create(std::shared_ptr<leveldb_db> db) {
+  // The last global position is the last key of the 'g' key space.
+  std::unique_ptr<leveldb::Iterator> it{db->db->NewIterator(leveldb::ReadOptions{})};
+  uint64_t last = 0;
+  it->Seek(std::string(1, global_tag + 1));
+  if (it->Valid())
+    it->Prev();
+  else
+    it->SeekToLast();
+  if (it->Valid() && it->key().size() == 9 && it->key()[0] == global_tag)
+    last = get_be64(it->key().data() + 1);
+  if (!it->status().ok())
+    return from_status(it->status(), "reading the last global position");
+  auto result = std::make_shared<leveldb_journal>(std::move(db));
+  result->next_position_ = last;
+  result->durable_position_ = last;
+  result->writer_ = std::thread{[j = result.get()] { j->run_writer(); }};
+  return result;
+}
+
+leveldb_journal::leveldb_journal(std::shared_ptr<leveldb_db> db)
+  : db_(std::move(db)),
+    shard_count_(db_->opts.shard_count),
+    shard_counters_(db_->opts.shard_count, UINT64_MAX),
+    last_sync_(std::chrono::steady_clock::now()) {
+}
+
+leveldb_journal::~leveldb_journal() {
+  {
+    std::lock_guard<std::mutex> guard{queue_mutex_};
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  if (writer_.joinable())
+    writer_.join();
+}
+
+// -- stream registry ---------------------------------------------------------
+
+caf::expected<uint64_t> leveldb_journal::next_stream_id_locked(uint16_t shard) {
+  auto& counter = shard_counters_[shard];
+  if (counter == UINT64_MAX) {
+    // Load: the last id_key of this shard holds its highest counter.
+    uint64_t base = static_cast<uint64_t>(shard) << 48;
+    std::unique_ptr<leveldb::Iterator> it{db_->db->NewIterator(leveldb::ReadOptions{})};
+    it->Seek(id_key(base + (uint64_t{1} << 48)));
+    if (it->Valid())
+      it->Prev();
+    else
+      it->SeekToLast();
+    counter = 0;
+    if (it->Valid() && it->key().size() == 9 && it->key()[0] == id_tag) {
+      auto id = get_be64(it->key().data() + 1);
+      if ((id >> 48) == shard)
+        counter = id & ((uint64_t{1} << 48) - 1);
+    }
+    if (!it->status().ok()) {
+      counter = UINT64_MAX;
+      return from_status(it->status(), "loading a shard's stream counter");
+    }
+  }
+  return (static_cast<uint64_t>(shard) << 48) | ++counter;
+}
+
+caf::expected<leveldb_journal::stream_state*>
+leveldb_journal::resolve_locked(std::string_view pid, bool create) {
+  auto i = streams_.find(std::string{pid});
+  if (i != streams_.end())
+    return &i->second;
+  auto shard = shard_of(pid, shard_count_);
+  std::string value;
+  auto st = db_->db->Get(leveldb::ReadOptions{}, name_key(shard, pid), &value);
+  stream_state state;
+  if (st.ok()) {
+    if (value.size() != 8)
+      return make_error(errc::corruption, "stream id record", std::string{pid});
+    state.id = get_be64(value.data());
+    // Highest: the last event key of the stream, or the deletion marker.
+    std::unique_ptr<leveldb::Iterator> it{db_->db->NewIterator(leveldb::ReadOptions{})};
+    it->Seek(event_key(state.id + 1, 0));
+    if (it->Valid())
+      it->Prev();
+    else
+      it->SeekToLast();
+    auto prefix = event_key(state.id, 0).substr(0, 9);
+    if (it->Valid() && it->key().starts_with(prefix))
+      state.highest = trailing_seq(std::string_view{it->key().data(), it->key().size()});
+    if (!it->status().ok())
+      return from_status(it->status(), "reading a stream's highest sequence number");
+    std::string marker;
+    auto ds = db_->db->Get(leveldb::ReadOptions{}, deleted_key(state.id), &marker);
+    if (ds.ok() && marker.size() == 8)
+      state.highest = std::max(state.highest, get_be64(marker.data()));
+    else if (!ds.ok() && !ds.IsNotFound())
+      return from_status(ds, "reading a stream's deletion marker");
+  } else if (st.IsNotFound()) {
+    if (!create)
+      return nullptr;
+    auto id = next_stream_id_locked(shard);
+    if (!id)
+      return std::move(id.error());
+    state.id = *id;
+    state.id_stored = false;
+  } else {
+    return from_status(st, "reading a stream id");
+  }
+  auto [pos, added] = streams_.emplace(std::string{pid}, state);
+  return &pos->second;
+}
+
+// -- reads -------------------------------------------------------------------
+
+caf::expected<uint64_t> leveldb_journal::replay(std::string_view pid, uint64_t from,
+                                                uint64_t to, uint64_t max,
+                                                const event_visitor& f) {
+  uint64_t id = 0;
+  uint64_t highest = 0;
+  {
+    std::lock_guard<std::mutex> guard{streams_mutex_};
+    auto st = resolve_locked(pid, false);
+    if (!st)
+      return std::move(st.error());
+    if (*st == nullptr)
+      return uint64_t{0};
+    id = (*st)->id;
+    highest = (*st)->highest;
+  }
+  from = std::max<uint64_t>(from, 1);
+  to = std::min(to, highest);
+  if (max == 0 || from > to)
+    return highest;
+  auto durable = durable_position_.load();
+  std::unique_ptr<leveldb::Iterator> it{db_->db->NewIterator(leveldb::ReadOptions{})};
+  auto end = event_key(id, to);
+  event_envelope env;
+  uint64_t count = 0;
+  uint64_t last_seq = from - 1;
+  for (it->Seek(event_key(id, from)); it->Valid() && count < max; it->Next()) {
+    auto key = it->key();
+    if (key.compare(end) > 0)
+      break;
+    auto seq = trailing_seq(std::string_view{key.data(), key.size()});
+    auto value = it->value();
+    if (!decode_event(std::string_view{value.data(), value.size()}, env)
+        || env.sequence_nr != seq || env.persistence_id != pid)
+      return make_error(errc::corruption, "event record", std::string{pid}, seq);
+    if (env.global_position > durable)
+      break;
+    last_seq = seq;
+    ++count;
+    if (!f(env))
+      break;
+  }
+  if (!it->status().ok()) {
+    auto code = it->status().IsCorruption() ? errc::corruption : errc::io_error;
+    return make_error(code, "event record", std::string{pid}, last_seq + 1,
+                      it->status().ToString());
+  }
+  return highest;
+}
+
+caf::expected<uint64_t> leveldb_journal::highest_sequence_nr(std::string_view pid) {
+  std::lock_guard<std::mutex> guard{streams_mutex_};
+  auto st = resolve_locked(pid, false);
+  if (!st)
+    return std::move(st.error());
+  return *st == nullptr ? uint64_t{0} : (*st)->highest;
+}
+
+caf::error leveldb_journal::delete_up_to(std::string_view pid, uint64_t to) {
+  uint64_t id = 0;
+  uint64_t highest = 0;
+  {
+    std::lock_guard<std::mutex> guard{streams_mutex_};
+    auto st = resolve_locked(pid, false);
+    if (!st)
+      return std::move(st.error());
+    if (*st == nullptr)
+      return caf::none;
+    id = (*st)->id;
+    highest = (*st)->highest;
+  }
+  to = std::min(to, highest);
+  if (to == 0)
+    return caf::none;
+  leveldb::WriteBatch batch;
+  std::unique_ptr<leveldb::Iterator> it{db_->db->NewIterator(leveldb::ReadOptions{})};
+  auto end = event_key(id, to);
+  for (it->Seek(event_key(id, 1)); it->Valid() && it->key().compare(end) <= 0; it->Next())
+    batch.Delete(it->key());
+  if (!it->status().ok())
+    return from_status(it->status(), "deleting events");
+  std::string marker;
+  put_be64(marker, to);
+  std::string old;
+  auto ds = db_->db->Get(leveldb::ReadOptions{}, deleted_key(id), &old);
+  if (ds.ok() && old.size() == 8 && get_be64(old.data()) > to)
+    return caf::none;
+  batch.Put(deleted_key(id), marker);
+  leveldb::WriteOptions wo;
+  wo.sync = db_->opts.durability != durability_mode::none;
+  return from_status(db_->db->Write(wo, &batch), "deleting events");
+}
+
+caf::expected<uint64_t> leveldb_journal::read_all(uint64_t from, uint64_t max,
+                                                  const event_filter& filter,
+                                                  const event_visitor& f) {
+  from = std::max<uint64_t>(from, 1);
+  uint64_t examined = from - 1;
+  auto durable = durable_position_.load();
+  if (max == 0 || from > durable)
+    return examined;
+  std::unique_ptr<leveldb::Iterator> it{db_->db->NewIterator(leveldb::ReadOptions{})};
+  event_envelope env;
+  uint64_t count = 0;
+  for (it->Seek(global_key(from)); it->Valid(); it->Next()) {
+    auto key = it->key();
+    if (key.size() != 9 || key[0] != global_tag)
+      break;
+    auto pos = get_be64(key.data() + 1);
+    if (pos > durable)
+      break;
+    auto value = it->value();
+    if (!decode_event(std::string_view{value.data(), value.size()}, env)
+        || env.global_position != pos)
+      return make_error(errc::corruption, "event record at global position", pos);
+    examined = pos;
+    if (filter.matches(env)) {
+      ++count;
+      if (!f(env) || count >= max)
+        break;
+    }
+  }
+  if (!it->status().ok()) {
+    auto code = it->status().IsCorruption() ? errc::corruption : errc::io_error;
+    return make_error(code, "event record at global position", examined + 1,
+                      it->status().ToString());
+  }
+  return examined;
+}
+
+uint64_t leveldb_journal::last_position() const {
+  return durable_position_.load();
+}
+
+uint64_t leveldb_journal::add_commit_listener(commit_listener f) {
+  std::lock_guard<std::mutex> guard{listeners_mutex_};
+  auto token = next_token_++;
+  listeners_.emplace(token, std::move(f));
+  has_listeners_ = true;
+  return token;
+}
+
+void leveldb_journal::remove_commit_listener(uint64_t token) {
+  std::lock_guard<std::mutex> guard{listeners_mutex_};
+  listeners_.erase(token);
+  has_listeners_ = !listeners_.empty();
+}
+
+caf::expected<std::optional<std::string>>
+leveldb_journal::get_side(std::string_view key) {
+  std::string value;
+  auto st = db_->db->Get(leveldb::ReadOptions{}, side_key(key), &value);
+  if (st.IsNotFound())
+    return std::optional<std::string>{};
+  if (!st.ok())
+    return from_status(st, "reading a side key");
+  return std::optional<std::string>{std::move(value)};
+}
+
+caf::error leveldb_journal::scan_side(
+  std::string_view prefix,
+  const std::function<bool(std::string_view, std::string_view)>& f) {
+  std::unique_ptr<leveldb::Iterator> it{db_->db->NewIterator(leveldb::ReadOptions{})};
+  auto full = side_key(prefix);
+  for (it->Seek(full); it->Valid() && it->key().starts_with(full); it->Next()) {
+    auto k = it->key();
+    auto v = it->value();
+    if (!f(std::string_view{k.data() + 1, k.size() - 1}, std::string_view{v.data(), v.size()}))
+      break;
+  }
+  return from_status(it->status(), "scanning side keys");
+}
+
+} // namespace esr::persistence::detail

@@ -1,0 +1,123 @@
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "esr/persistence/journal.hpp"
+#include "leveldb_db.hpp"
+
+namespace esr::persistence::detail {
+
+/// The LevelDB journal. Writes go through one group-commit writer thread
+/// (group_commit_writer.cpp) that coalesces every pending write_async call
+/// into one WriteBatch and, in sync mode, one fsync, then acknowledges each
+/// call; reads (leveldb_journal.cpp) run on the caller's thread and only see
+/// events up to the durable position.
+class leveldb_journal final : public journal {
+public:
+  /// Takes shared ownership of `db`, reads the store's positions and starts
+  /// the writer thread. Use create() to get errors as values.
+  static caf::expected<std::shared_ptr<leveldb_journal>>
+  create(std::shared_ptr<leveldb_db> db);
+
+  explicit leveldb_journal(std::shared_ptr<leveldb_db> db);
+
+  /// Stops the writer: pending writes fail with errc::closed, parked writes
+  /// (periodic mode) are synced and acknowledged first.
+  ~leveldb_journal() override;
+
+  void write_async(std::vector<atomic_write> writes, write_callback done) override;
+  caf::expected<uint64_t> replay(std::string_view persistence_id, uint64_t from,
+                                 uint64_t to, uint64_t max,
+                                 const event_visitor& f) override;
+  caf::expected<uint64_t> highest_sequence_nr(std::string_view persistence_id) override;
+  caf::error delete_up_to(std::string_view persistence_id, uint64_t to) override;
+  caf::expected<uint64_t> read_all(uint64_t from, uint64_t max,
+                                   const event_filter& filter,
+                                   const event_visitor& f) override;
+  uint64_t last_position() const override;
+  uint64_t add_commit_listener(commit_listener f) override;
+  void remove_commit_listener(uint64_t token) override;
+  caf::expected<std::optional<std::string>> get_side(std::string_view key) override;
+  caf::error scan_side(std::string_view prefix,
+                       const std::function<bool(std::string_view, std::string_view)>& f) override;
+
+private:
+  /// What the journal knows about one stream.
+  struct stream_state {
+    uint64_t id = 0;       ///< Compact numeric stream id (see key_codec.hpp).
+    uint64_t highest = 0;  ///< Highest sequence number written.
+    bool id_stored = true; ///< False until the name/id keys are committed.
+  };
+
+  /// One write_async call waiting in the queue.
+  struct pending_call {
+    std::vector<atomic_write> writes;
+    write_callback done;
+    write_outcomes outcomes;
+  };
+
+  /// Calls written but not yet covered by an fsync (periodic mode).
+  struct parked_group {
+    std::vector<pending_call> calls;
+    std::vector<event_envelope> events;
+    uint64_t last_position = 0;
+  };
+
+  // -- stream registry (leveldb_journal.cpp) ---------------------------------
+
+  /// Returns the state of `pid`, loading it from disk on a cache miss. With
+  /// `create`, allocates a new id for an unknown stream (id_stored = false);
+  /// otherwise returns nullptr for it. REQUIRES: streams_mutex_ held.
+  caf::expected<stream_state*> resolve_locked(std::string_view pid, bool create);
+
+  /// Allocates the next stream id of `shard`. REQUIRES: streams_mutex_ held.
+  caf::expected<uint64_t> next_stream_id_locked(uint16_t shard);
+
+  // -- writer (group_commit_writer.cpp) --------------------------------------
+
+  void run_writer();
+  void commit_group(std::vector<pending_call>& group);
+  void sync_parked(bool force);
+  void release_parked();
+  void publish(std::vector<pending_call>& calls, const std::vector<event_envelope>& events,
+               uint64_t last_position);
+  void fail_calls(std::vector<pending_call>& calls, const caf::error& err);
+
+  std::shared_ptr<leveldb_db> db_;
+  uint32_t shard_count_;
+
+  std::mutex streams_mutex_;
+  std::unordered_map<std::string, stream_state> streams_;
+  std::vector<uint64_t> shard_counters_; ///< UINT64_MAX = not loaded yet.
+
+  std::mutex queue_mutex_;
+  std::condition_variable queue_cv_;
+  std::deque<pending_call> queue_;
+  bool stopping_ = false;
+
+  // Writer-thread state.
+  uint64_t next_position_ = 0; ///< Last global position written.
+  std::vector<parked_group> parked_;
+  std::chrono::steady_clock::time_point last_sync_;
+
+  std::atomic<uint64_t> durable_position_{0};
+
+  std::mutex listeners_mutex_;
+  std::map<uint64_t, commit_listener> listeners_;
+  std::atomic<bool> has_listeners_{false};
+  uint64_t next_token_ = 1;
+
+  std::thread writer_;
+};
+
+} // namespace esr::persistence::detail

@@ -1,0 +1,137 @@
+#include "leveldb_snapshot_store.hpp"
+
+#include <leveldb/iterator.h>
+#include <leveldb/write_batch.h>
+
+#include "esr/persistence/error.hpp"
+#include "key_codec.hpp"
+#include "record_codec.hpp"
+
+namespace esr::persistence::detail {
+
+leveldb_snapshot_store::leveldb_snapshot_store(std::shared_ptr<leveldb_db> db)
+  : db_(std::move(db)) {
+}
+
+namespace {
+
+leveldb::WriteOptions write_options(const leveldb_options& opts) {
+  leveldb::WriteOptions wo;
+  wo.sync = opts.durability != durability_mode::none;
+  return wo;
+}
+
+} // namespace
+
+caf::error leveldb_snapshot_store::save(const snapshot_envelope& s) {
+  if (auto err = validate_snapshot(s, db_->opts.max_payload_bytes))
+    return err;
+  snapshot_envelope copy = s;
+  if (copy.timestamp_us == 0)
+    copy.timestamp_us = now_us();
+  std::string record;
+  encode_snapshot(copy, record);
+  auto shard = shard_of(s.persistence_id, db_->opts.shard_count);
+  auto st = db_->db->Put(write_options(db_->opts),
+                         snapshot_key(shard, s.persistence_id, s.sequence_nr), record);
+  return from_status(st, "saving a snapshot");
+}
+
+caf::error leveldb_snapshot_store::scan_newest_first(
+  std::string_view pid, uint64_t max_seq,
+  const std::function<bool(const std::string&, uint64_t, std::string_view)>& f) {
+  if (!valid_persistence_id(pid))
+    return caf::none;
+  auto shard = shard_of(pid, db_->opts.shard_count);
+  auto prefix = snapshot_prefix(shard, pid);
+  std::unique_ptr<leveldb::Iterator> it{db_->db->NewIterator(leveldb::ReadOptions{})};
+  auto bound = snapshot_key(shard, pid, max_seq);
+  it->Seek(bound);
+  if (!it->Valid())
+    it->SeekToLast();
+  else if (it->key().compare(bound) > 0)
+    it->Prev();
+  for (; it->Valid() && it->key().starts_with(prefix); it->Prev()) {
+    std::string key = it->key().ToString();
+    if (key.size() != prefix.size() + 8)
+      continue;
+    auto v = it->value();
+    if (!f(key, trailing_seq(key), std::string_view{v.data(), v.size()}))
+      break;
+  }
+  return from_status(it->status(), "reading snapshots");
+}
+
+caf::expected<std::optional<snapshot_envelope>>
+leveldb_snapshot_store::load(std::string_view pid, const snapshot_criteria& c) {
+  std::optional<snapshot_envelope> result;
+  caf::error failure;
+  auto err = scan_newest_first(pid, c.max_sequence_nr,
+                               [&](const std::string&, uint64_t seq, std::string_view rec) {
+    if (seq < c.min_sequence_nr)
+      return false;
+    snapshot_envelope s;
+    if (!decode_snapshot(rec, s) || s.sequence_nr != seq) {
+      failure = make_error(errc::corruption, "snapshot record", std::string{pid}, seq);
+      return false;
+    }
+    if (!c.matches(seq, s.timestamp_us))
+      return true;
+    result = std::move(s);
+    return false;
+  });
+  if (err)
+    return err;
+  if (failure)
+    return failure;
+  return result;
+}
+
+caf::expected<std::vector<snapshot_metadata>>
+leveldb_snapshot_store::list(std::string_view pid, const snapshot_criteria& c) {
+  std::vector<snapshot_metadata> result;
+  auto err = scan_newest_first(pid, c.max_sequence_nr,
+                               [&](const std::string&, uint64_t seq, std::string_view rec) {
+    if (seq < c.min_sequence_nr)
+      return false;
+    snapshot_envelope s;
+    if (!decode_snapshot(rec, s)) {
+      // Unreadable: its timestamp is unknown (-1); listed so callers can skip it.
+      result.push_back(snapshot_metadata{std::string{pid}, seq, -1});
+      return true;
+    }
+    if (c.matches(seq, s.timestamp_us))
+      result.push_back(snapshot_metadata{std::string{pid}, seq, s.timestamp_us});
+    return true;
+  });
+  if (err)
+    return err;
+  return result;
+}
+
+caf::error leveldb_snapshot_store::remove(std::string_view pid, uint64_t sequence_nr) {
+  if (!valid_persistence_id(pid))
+    return caf::none;
+  auto shard = shard_of(pid, db_->opts.shard_count);
+  auto st = db_->db->Delete(write_options(db_->opts), snapshot_key(shard, pid, sequence_nr));
+  return from_status(st, "deleting a snapshot");
+}
+
+caf::error leveldb_snapshot_store::remove(std::string_view pid, const snapshot_criteria& c) {
+  leveldb::WriteBatch batch;
+  auto err = scan_newest_first(pid, c.max_sequence_nr,
+                               [&](const std::string& key, uint64_t seq, std::string_view rec) {
+    if (seq < c.min_sequence_nr)
+      return false;
+    snapshot_envelope s;
+    // An unreadable snapshot within the sequence bounds is deleted as well.
+    if (!decode_snapshot(rec, s) || c.matches(seq, s.timestamp_us))
+      batch.Delete(key);
+    return true;
+  });
+  if (err)
+    return err;
+  return from_status(db_->db->Write(write_options(db_->opts), &batch), "deleting snapshots");
+}
+
+} // namespace esr::persistence::detail

@@ -1,0 +1,192 @@
+#include "record_codec.hpp"
+
+#include <cstring>
+
+#include "crc32c.hpp"
+#include "esr/persistence/envelope.pb.h"
+#include "esr/persistence/error.hpp"
+
+namespace esr::persistence::detail {
+
+namespace {
+
+bool valid_utf8(std::string_view s) {
+  auto p = reinterpret_cast<const unsigned char*>(s.data());
+  auto end = p + s.size();
+  while (p < end) {
+    unsigned char c = *p;
+    if (c < 0x80) {
+      ++p;
+      continue;
+    }
+    int extra = (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xE ? 2 : (c >> 3) == 0x1E ? 3 : -1;
+    if (extra < 0 || end - p <= extra || (c == 0xC0 || c == 0xC1) || c > 0xF4)
+      return false;
+    for (int i = 1; i <= extra; ++i)
+      if ((p[i] & 0xC0) != 0x80)
+        return false;
+    p += extra + 1;
+  }
+  return true;
+}
+
+void frame(const std::string& body, std::string& out) {
+  out.push_back(static_cast<char>(record_format));
+  uint32_t crc = crc32c(body.data(), body.size());
+  char buf[4];
+  for (int i = 0; i < 4; ++i)
+    buf[i] = static_cast<char>((crc >> (8 * i)) & 0xFF);
+  out.append(buf, 4);
+  out.append(body);
+}
+
+/// Returns the body of a framed record, or an empty view with ok=false.
+std::string_view unframe(std::string_view record, bool& ok) {
+  ok = false;
+  if (record.size() < 5 || static_cast<uint8_t>(record[0]) != record_format)
+    return {};
+  uint32_t stored = 0;
+  for (int i = 0; i < 4; ++i)
+    stored |= static_cast<uint32_t>(static_cast<uint8_t>(record[1 + i])) << (8 * i);
+  auto body = record.substr(5);
+  ok = crc32c(body.data(), body.size()) == stored;
+  return body;
+}
+
+thread_local pb::EventEnvelope tl_event;
+thread_local pb::SnapshotEnvelope tl_snapshot;
+thread_local std::string tl_body;
+
+} // namespace
+
+bool valid_persistence_id(std::string_view pid) {
+  return !pid.empty() && pid.find('\0') == std::string_view::npos && valid_utf8(pid);
+}
+
+caf::error validate_event(const event_envelope& e, size_t max_payload) {
+  if (e.event_type.empty())
+    return make_error(errc::serialization_failed, "event has an empty event_type",
+                      e.persistence_id);
+  if (e.payload.size() > max_payload)
+    return make_error(errc::serialization_failed, "event payload too large",
+                      e.persistence_id, e.event_type,
+                      static_cast<uint64_t>(e.payload.size()));
+  bool ok = valid_utf8(e.event_type) && valid_utf8(e.metadata.correlation_id)
+            && valid_utf8(e.metadata.causation_id) && valid_utf8(e.metadata.writer_id);
+  for (auto& [k, v] : e.metadata.headers)
+    ok = ok && valid_utf8(k) && valid_utf8(v);
+  for (auto& t : e.tags)
+    ok = ok && valid_utf8(t);
+  if (!ok)
+    return make_error(errc::serialization_failed, "event has a string that is not UTF-8",
+                      e.persistence_id, e.event_type);
+  return caf::none;
+}
+
+caf::error validate_snapshot(const snapshot_envelope& s, size_t max_payload) {
+  if (!valid_persistence_id(s.persistence_id))
+    return make_error(errc::serialization_failed, "snapshot has an invalid persistence id");
+  if (s.payload.size() > max_payload)
+    return make_error(errc::serialization_failed, "snapshot payload too large",
+                      s.persistence_id, static_cast<uint64_t>(s.payload.size()));
+  bool ok = valid_utf8(s.state_type);
+  for (auto& [k, v] : s.headers)
+    ok = ok && valid_utf8(k) && valid_utf8(v);
+  if (!ok)
+    return make_error(errc::serialization_failed, "snapshot has a string that is not UTF-8",
+                      s.persistence_id);
+  return caf::none;
+}
+
+void encode_event(const event_envelope& e, std::string& out) {
+  auto& m = tl_event;
+  m.Clear();
+  m.set_persistence_id(e.persistence_id);
+  m.set_sequence_nr(e.sequence_nr);
+  m.set_global_position(e.global_position);
+  m.set_event_type(e.event_type);
+  m.set_schema_version(e.schema_version);
+  m.set_payload(e.payload);
+  m.set_timestamp_us(e.timestamp_us);
+  auto& md = e.metadata;
+  if (!md.correlation_id.empty() || !md.causation_id.empty() || !md.writer_id.empty()
+      || !md.headers.empty()) {
+    auto* pm = m.mutable_metadata();
+    pm->set_correlation_id(md.correlation_id);
+    pm->set_causation_id(md.causation_id);
+    pm->set_writer_id(md.writer_id);
+    for (auto& [k, v] : md.headers)
+      (*pm->mutable_headers())[k] = v;
+  }
+  for (auto& t : e.tags)
+    m.add_tags(t);
+  tl_body.clear();
+  m.SerializeToString(&tl_body);
+  frame(tl_body, out);
+}
+
+bool decode_event(std::string_view record, event_envelope& out) {
+  bool ok = false;
+  auto body = unframe(record, ok);
+  if (!ok)
+    return false;
+  auto& m = tl_event;
+  if (!m.ParseFromArray(body.data(), static_cast<int>(body.size())))
+    return false;
+  out.persistence_id.assign(m.persistence_id());
+  out.sequence_nr = m.sequence_nr();
+  out.global_position = m.global_position();
+  out.event_type.assign(m.event_type());
+  out.schema_version = m.schema_version();
+  out.payload.assign(m.payload());
+  out.timestamp_us = m.timestamp_us();
+  auto& md = m.metadata();
+  out.metadata.correlation_id.assign(md.correlation_id());
+  out.metadata.causation_id.assign(md.causation_id());
+  out.metadata.writer_id.assign(md.writer_id());
+  out.metadata.headers.clear();
+  for (auto& [k, v] : md.headers())
+    out.metadata.headers.emplace(k, v);
+  out.tags.resize(static_cast<size_t>(m.tags_size()));
+  for (int i = 0; i < m.tags_size(); ++i)
+    out.tags[static_cast<size_t>(i)].assign(m.tags(i));
+  return true;
+}
+
+void encode_snapshot(const snapshot_envelope& s, std::string& out) {
+  auto& m = tl_snapshot;
+  m.Clear();
+  m.set_persistence_id(s.persistence_id);
+  m.set_sequence_nr(s.sequence_nr);
+  m.set_timestamp_us(s.timestamp_us);
+  m.set_state_type(s.state_type);
+  m.set_schema_version(s.schema_version);
+  m.set_payload(s.payload);
+  for (auto& [k, v] : s.headers)
+    (*m.mutable_headers())[k] = v;
+  tl_body.clear();
+  m.SerializeToString(&tl_body);
+  frame(tl_body, out);
+}
+
+bool decode_snapshot(std::string_view record, snapshot_envelope& out) {
+  bool ok = false;
+  auto body = unframe(record, ok);
+  if (!ok)
+    return false;
+  auto& m = tl_snapshot;
+  if (!m.ParseFromArray(body.data(), static_cast<int>(body.size())))
+    return false;
+  out.persistence_id = m.persistence_id();
+  out.sequence_nr = m.sequence_nr();
+  out.timestamp_us = m.timestamp_us();
+  out.state_type = m.state_type();
+  out.schema_version = m.schema_version();
+  out.payload = m.payload();
+  out.headers.clear();
+  for (auto& [k, v] : m.headers())
+    out.headers.emplace(k, v);
+  return true;
+}
+
+} // namespace esr::persistence::detail
