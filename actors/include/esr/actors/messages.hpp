@@ -1,0 +1,56 @@
+#pragma once
+
+#include <any>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
+
+namespace esr::actors {
+
+/// A command on its way to an aggregate. Travels inside one process only
+/// (the payload is a std::any); a future remote transport will serialize the
+/// payload with the type's codec.
+struct command_envelope {
+  /// Target stream, "<type>-<id>", e.g. "account-42".
+  std::string persistence_id;
+  /// The command, of the aggregate type's Command type.
+  std::any payload;
+  /// Deduplication key; empty disables deduplication. A command whose id the
+  /// aggregate handled within its window is answered with the original reply
+  /// and not applied again. Sagas pass deterministic ids.
+  std::string command_id;
+  /// If set, the command is refused with errc::wrong_expected_version unless
+  /// the aggregate's version (its highest sequence number) equals it.
+  std::optional<uint64_t> expected_version;
+  /// Copied into the metadata of the events the command causes.
+  std::string correlation_id;
+};
+
+/// The answer to a command that was handled (persisted or replied).
+struct command_reply {
+  /// The Reply value (of the aggregate type's Reply type); empty if the
+  /// effect did not produce a reply.
+  std::any value;
+  /// The aggregate's version after the command (its highest sequence number).
+  uint64_t version = 0;
+};
+
+/// A copy of an aggregate's live state (see get_state_atom).
+struct state_copy {
+  std::any state;       ///< A copy of the State.
+  uint64_t version = 0; ///< The sequence number the state includes.
+};
+
+/// Asks an aggregate to stop when idle (sent by its shard).
+using passivate_atom = caf::atom_constant<caf::atom("esr_pass")>;
+/// Asks an aggregate for a state_copy of its live state (tests, tools).
+using get_state_atom = caf::atom_constant<caf::atom("esr_getst")>;
+
+} // namespace esr::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(esr::actors::command_envelope)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(esr::actors::command_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(esr::actors::state_copy)

@@ -1,0 +1,107 @@
+#include "aggregate_actor_impl.hpp"
+
+#include <cstdio>
+
+#include <caf/actor_system.hpp>
+
+#include "esr/actors/errc.hpp"
+
+namespace esr::actors {
+
+state_holder::~state_holder() = default;
+
+aggregate_model::~aggregate_model() = default;
+
+void aggregate_env::warning(const std::string& msg) const {
+  if (options.warn)
+    options.warn(msg);
+  else
+    std::fprintf(stderr, "esr warning: %s\n", msg.c_str());
+}
+
+caf::actor spawn_aggregate(caf::actor_system& sys, aggregate_spec spec) {
+  return sys.spawn<aggregate_actor, caf::lazy_init>(std::move(spec));
+}
+
+aggregate_actor::aggregate_actor(caf::actor_config& cfg, aggregate_spec spec)
+  : caf::event_based_actor(cfg),
+    spec_(std::move(spec)),
+    dedup_(spec_.env->options.dedup_window) {
+  // nop
+}
+
+caf::behavior aggregate_actor::make_behavior() {
+  enter_replaying_snapshot();
+  return {
+    [this](command_envelope& cmd) { on_command(std::move(cmd)); },
+    [this](get_state_atom) { on_get_state(); },
+    [this](passivate_atom) {
+      passivating_ = true;
+      maybe_passivate();
+    },
+    [this](recovery_permit_atom) { load_snapshot(); },
+    [this](replay_next_atom, uint64_t epoch) {
+      if (epoch == epoch_ && phase_ == phase::replaying_events)
+        replay_step();
+    },
+    [this](persist_done& d) { on_persist_done(d); },
+    [this](restart_atom, uint64_t epoch) {
+      if (epoch == epoch_ && phase_ == phase::restarting)
+        enter_replaying_snapshot();
+    },
+  };
+}
+
+void aggregate_actor::on_command(command_envelope&& cmd) {
+  auto rp = make_response_promise();
+  if (phase_ == phase::running && !writing_ && stash_head_ == stash_.size()) {
+    // Fast path: nothing waits, handle at once.
+    std::vector<persistence::atomic_write> writes;
+    if (!try_handle(cmd, rp, writes)) {
+      // Cannot happen with an empty batch; keep the order safe anyway.
+      stash(stashed{std::move(cmd), std::move(rp), false});
+      return;
+    }
+    if (!writes.empty())
+      submit(std::move(writes));
+    else if (reload_needed_)
+      restart(false);
+    maybe_passivate();
+    return;
+  }
+  stash(stashed{std::move(cmd), std::move(rp), false});
+}
+
+void aggregate_actor::on_get_state() {
+  auto rp = make_response_promise();
+  if (phase_ == phase::running && !writing_ && stash_head_ == stash_.size()) {
+    rp.deliver(state_copy{spec_.model->copy_state(*state_), version_});
+    return;
+  }
+  stash(stashed{command_envelope{}, std::move(rp), true});
+}
+
+void aggregate_actor::stash(stashed&& x) {
+  if (stash_.size() - stash_head_ >= spec_.env->options.stash_capacity) {
+    x.rp.deliver(make_error(errc::stash_overflow, spec_.persistence_id,
+                            static_cast<uint64_t>(spec_.env->options.stash_capacity)));
+    return;
+  }
+  stash_.push_back(std::move(x));
+}
+
+void aggregate_actor::answer_stash_with(const caf::error& err) {
+  for (auto i = stash_head_; i < stash_.size(); ++i)
+    stash_[i].rp.deliver(err);
+  stash_.clear();
+  stash_.shrink_to_fit();
+  stash_head_ = 0;
+}
+
+void aggregate_actor::maybe_passivate() {
+  if (passivating_ && phase_ == phase::running && !writing_
+      && stash_head_ == stash_.size())
+    quit();
+}
+
+} // namespace esr::actors

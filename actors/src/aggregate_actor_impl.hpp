@@ -1,0 +1,113 @@
+#pragma once
+
+// The aggregate actor. Its lifecycle is a state machine whose phases live in
+// one file each:
+//   replaying_snapshot.cpp  (spawn / restart)        -> replaying_events
+//   replaying_events.cpp    (replaying_snapshot)     -> running
+//   running.cpp             (replaying_events)       -> restarting | passivated
+// plus snapshotting.cpp (snapshots after successful writes) and this actor's
+// message dispatch and stash in aggregate_actor.cpp.
+
+#include <any>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/atom.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/response_promise.hpp>
+
+#include "dedup_window.hpp"
+#include "esr/actors/aggregate_actor.hpp"
+#include "esr/actors/messages.hpp"
+#include "esr/persistence/journal.hpp"
+
+namespace esr::actors {
+
+/// Sent by the journal's writer thread: the outcome of one write_async call.
+struct persist_done {
+  uint64_t epoch = 0; ///< The incarnation that submitted the write.
+  persistence::write_outcomes outcomes;
+};
+
+using replay_next_atom = caf::atom_constant<caf::atom("esr_replay")>;
+using restart_atom = caf::atom_constant<caf::atom("esr_rstrt")>;
+
+class aggregate_actor final : public caf::event_based_actor {
+public:
+  enum class phase : uint8_t {
+    replaying_snapshot, // waiting for a recovery permit or loading the snapshot
+    replaying_events,
+    running,
+    restarting,         // waiting out a backoff after a failed write
+  };
+
+  aggregate_actor(caf::actor_config& cfg, aggregate_spec spec);
+
+  caf::behavior make_behavior() override;
+
+private:
+  /// A command waiting in the stash.
+  struct stashed {
+    command_envelope cmd;
+    caf::response_promise rp;
+    bool get_state = false; // A get_state_atom request instead of a command.
+  };
+
+  /// A command whose events are being written.
+  struct in_flight {
+    caf::response_promise rp;
+    command_reply reply;
+  };
+
+  // -- aggregate_actor.cpp: dispatch and stash ---------------------------------
+  void on_command(command_envelope&& cmd);
+  void on_get_state();
+  void stash(stashed&& x);
+  void answer_stash_with(const caf::error& err);
+  void maybe_passivate();
+
+  // -- replaying_snapshot.cpp --------------------------------------------------
+  void enter_replaying_snapshot();
+  void load_snapshot();
+
+  // -- replaying_events.cpp ----------------------------------------------------
+  void enter_replaying_events(uint64_t from);
+  void replay_step();
+  void fail_recovery(caf::error err);
+
+  // -- running.cpp -------------------------------------------------------------
+  void enter_running();
+  void drain();
+  bool try_handle(command_envelope& cmd, caf::response_promise& rp,
+                  std::vector<persistence::atomic_write>& writes);
+  void submit(std::vector<persistence::atomic_write>&& writes);
+  void on_persist_done(persist_done& d);
+  void restart(bool with_backoff);
+
+  // -- snapshotting.cpp --------------------------------------------------------
+  bool snapshot_due_after(const std::string& event_type, uint64_t seq) const;
+  void take_snapshot();
+
+  aggregate_spec spec_;
+  std::unique_ptr<state_holder> state_;
+  uint64_t version_ = 0;      // Highest sequence number included in state_.
+  uint64_t replay_next_ = 0;  // Next sequence number to replay.
+  uint64_t epoch_ = 0;        // Incarnation; bumped by every restart.
+  uint32_t restarts_ = 0;     // Consecutive failed writes, for the backoff.
+  phase phase_ = phase::replaying_snapshot;
+  bool has_permit_ = false;
+  bool writing_ = false;      // A write_async call is outstanding.
+  bool passivating_ = false;
+  bool snapshot_due_ = false;
+  bool reload_needed_ = false; // The state is suspect; reload after the write.
+  std::vector<stashed> stash_;
+  size_t stash_head_ = 0;
+  std::vector<in_flight> in_flight_;
+  dedup_window dedup_;
+};
+
+} // namespace esr::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(esr::actors::persist_done)
