@@ -132,9 +132,13 @@ void leveldb_journal::commit_group(std::vector<pending_call>& group) {
               e.timestamp_us = ts;
             record.clear();
             encode_event(e, record);
-            batch.Put(event_key(s->id, e.sequence_nr), record);
-            batch.Put(global_key(e.global_position), record);
+            char key_buf[9];
+            key_buf[0] = global_tag;
+            store_be64(key_buf + 1, e.global_position);
+            batch.Put(leveldb::Slice{key_buf, sizeof key_buf}, record);
           }
+          batch.Put(event_key(s->id, current),
+                    index_entry(res.first_sequence_nr, res.first_global_position));
           res.last_sequence_nr = current;
           res.last_global_position = pos;
           staged[s] = current;
@@ -182,6 +186,14 @@ void leveldb_journal::commit_group(std::vector<pending_call>& group) {
     for (auto* s : new_ids)
       s->id_stored = true;
   }
+  stat_groups_.fetch_add(1, std::memory_order_relaxed);
+  stat_events_.fetch_add(pos - next_position_, std::memory_order_relaxed);
+  for (auto& call : group)
+    for (auto& outcome : call.outcomes)
+      if (outcome)
+        stat_writes_.fetch_add(1, std::memory_order_relaxed);
+  if (sync_now)
+    stat_syncs_.fetch_add(1, std::memory_order_relaxed);
   next_position_ = pos;
   if (sync_now) {
     last_sync_ = std::chrono::steady_clock::now();
@@ -203,6 +215,7 @@ void leveldb_journal::sync_parked(bool force) {
   leveldb::WriteOptions wo;
   wo.sync = true;
   auto st = db_->db->Write(wo, &empty);
+  stat_syncs_.fetch_add(1, std::memory_order_relaxed);
   last_sync_ = std::chrono::steady_clock::now();
   if (!st.ok()) {
     auto err = make_error(errc::io_error, "periodic fsync", st.ToString());

@@ -8,6 +8,10 @@ namespace esr::persistence {
 
 journal::~journal() = default;
 
+journal_stats journal::stats() const {
+  return {};
+}
+
 caf::expected<write_result> journal::write(atomic_write w) {
   std::vector<atomic_write> ws;
   ws.emplace_back(std::move(w));

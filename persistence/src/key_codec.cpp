@@ -69,6 +69,14 @@ std::string event_key(uint64_t stream_id, uint64_t seq) {
   return k;
 }
 
+std::string index_entry(uint64_t first_seq, uint64_t first_position) {
+  std::string v;
+  v.reserve(16);
+  put_be64(v, first_seq);
+  put_be64(v, first_position);
+  return v;
+}
+
 std::string global_key(uint64_t position) {
   auto k = tagged(global_tag, 8);
   put_be64(k, position);

@@ -11,7 +11,7 @@
 //   meta_key      := 0x00 meta_name                     -> meta value
 //   name_key      := 'n' shard persistence_id           -> stream_id
 //   id_key        := 'i' stream_id                      -> persistence_id
-//   event_key     := 'e' stream_id sequence_nr          -> event_record
+//   event_key     := 'e' stream_id last_seq             -> index_entry
 //   global_key    := 'g' global_position                -> event_record
 //   deleted_key   := 'd' stream_id                      -> deleted_to:be64
 //   snapshot_key  := 'p' shard persistence_id 0x00 sequence_nr -> snapshot_record
@@ -22,6 +22,16 @@
 //   sequence_nr   := be64   1-based, dense within a stream
 //   global_position := be64 1-based, dense in commit order
 //   meta_name     := "format" (-> "1") | "shard_count" (-> decimal)
+//   index_entry   := first_seq:be64 first_position:be64
+//
+// The global log ('g') holds every event record once, in commit order; it is
+// what read_all iterates. A stream's events are found through its index
+// entries ('e'): one per atomic write, naming the write's sequence range
+// first_seq..last_seq and the global position of its first event (the events
+// of one atomic write have consecutive positions). Replay seeks the log once
+// per index entry and iterates it from there; consecutive writes of one
+// stream that are also consecutive in the log need no seek at all. The last
+// index entry of a stream gives its highest sequence number.
 //
 // One shard's data is every name_key and snapshot_key with that shard prefix
 // and every event_key/id_key/deleted_key whose stream_id starts with it: a
@@ -31,6 +41,8 @@
 // Records (values of event_key/global_key and snapshot_key) are framed as
 //   record        := format:u8(=1) crc32c:fixed32le(body) body
 // with body the Protobuf EventEnvelope / SnapshotEnvelope of envelope.proto.
+// An event body carries its persistence_id and sequence_nr (so a record is
+// self-describing) but not its global_position, which is its key.
 
 #include <cstdint>
 #include <string>
@@ -51,6 +63,12 @@ inline constexpr char side_tag = 'x';
 void put_be64(std::string& out, uint64_t v);
 void put_be16(std::string& out, uint16_t v);
 
+/// Writes `v` big-endian into the 8 bytes at `p`.
+inline void store_be64(char* p, uint64_t v) {
+  for (int i = 7; i >= 0; --i, v >>= 8)
+    p[i] = static_cast<char>(v & 0xFF);
+}
+
 /// Reads a big-endian integer at `p` (8 / 2 bytes). REQUIRES: enough bytes.
 uint64_t get_be64(const char* p);
 
@@ -63,7 +81,9 @@ uint16_t shard_of(std::string_view persistence_id, uint32_t shard_count);
 std::string meta_key(std::string_view name);
 std::string name_key(uint16_t shard, std::string_view persistence_id);
 std::string id_key(uint64_t stream_id);
-std::string event_key(uint64_t stream_id, uint64_t seq);
+std::string event_key(uint64_t stream_id, uint64_t last_seq);
+/// The value of an event_key.
+std::string index_entry(uint64_t first_seq, uint64_t first_position);
 std::string global_key(uint64_t position);
 std::string deleted_key(uint64_t stream_id);
 /// The snapshot key; with `seq` omitted, the prefix of all snapshots of a stream.

@@ -150,32 +150,62 @@ caf::expected<uint64_t> leveldb_journal::replay(std::string_view pid, uint64_t f
   if (max == 0 || from > to)
     return highest;
   auto durable = durable_position_.load();
-  std::unique_ptr<leveldb::Iterator> it{db_->db->NewIterator(leveldb::ReadOptions{})};
-  auto end = event_key(id, to);
+  leveldb::ReadOptions ro;
+  std::unique_ptr<leveldb::Iterator> index{db_->db->NewIterator(ro)};
+  std::unique_ptr<leveldb::Iterator> log{db_->db->NewIterator(ro)};
+  auto prefix = event_key(id, 0).substr(0, 9);
   event_envelope env;
   uint64_t count = 0;
-  uint64_t last_seq = from - 1;
-  for (it->Seek(event_key(id, from)); it->Valid() && count < max; it->Next()) {
-    auto key = it->key();
-    if (key.compare(end) > 0)
+  uint64_t expected = from; // next sequence number to visit
+  auto corrupt = [&](const leveldb::Status& st) {
+    auto code = st.ok() || st.IsCorruption() ? errc::corruption : errc::io_error;
+    return make_error(code, "event record", std::string{pid}, expected, st.ToString());
+  };
+  // Index entries are keyed by the last sequence number of each atomic write:
+  // the first entry at or after `from` covers it.
+  for (index->Seek(event_key(id, from)); index->Valid(); index->Next()) {
+    auto key = index->key();
+    if (!key.starts_with(prefix) || key.size() != 17)
       break;
-    auto seq = trailing_seq(std::string_view{key.data(), key.size()});
-    auto value = it->value();
-    if (!decode_event(std::string_view{value.data(), value.size()}, env)
-        || env.sequence_nr != seq || env.persistence_id != pid)
-      return make_error(errc::corruption, "event record", std::string{pid}, seq);
-    if (env.global_position > durable)
+    auto value = index->value();
+    if (value.size() != 16)
+      return corrupt(leveldb::Status::OK());
+    auto last_seq = get_be64(key.data() + 9);
+    auto first_seq = get_be64(value.data());
+    auto first_pos = get_be64(value.data() + 8);
+    if (first_seq > last_seq || last_seq < expected)
+      return corrupt(leveldb::Status::OK());
+    auto seq = std::max(first_seq, expected);
+    auto pos = first_pos + (seq - first_seq);
+    if (seq > to || pos > durable)
       break;
-    last_seq = seq;
-    ++count;
-    if (!f(env))
+    // Consecutive atomic writes are often consecutive in the log: no seek.
+    if (!log->Valid() || log->key().size() != 9 || get_be64(log->key().data() + 1) != pos
+        || log->key()[0] != global_tag)
+      log->Seek(global_key(pos));
+    for (; seq <= last_seq && seq <= to; ++seq, ++pos, log->Next()) {
+      if (pos > durable || count >= max)
+        return highest;
+      expected = seq;
+      if (!log->Valid())
+        return corrupt(log->status());
+      auto lk = log->key();
+      auto lv = log->value();
+      if (lk.size() != 9 || lk[0] != global_tag || get_be64(lk.data() + 1) != pos
+          || !decode_event(std::string_view{lv.data(), lv.size()}, env)
+          || env.sequence_nr != seq || env.persistence_id != pid)
+        return corrupt(log->status());
+      env.global_position = pos;
+      ++count;
+      if (!f(env))
+        return highest;
+    }
+    expected = seq;
+    if (seq > to)
       break;
   }
-  if (!it->status().ok()) {
-    auto code = it->status().IsCorruption() ? errc::corruption : errc::io_error;
-    return make_error(code, "event record", std::string{pid}, last_seq + 1,
-                      it->status().ToString());
-  }
+  if (!index->status().ok())
+    return corrupt(index->status());
   return highest;
 }
 
@@ -203,11 +233,26 @@ caf::error leveldb_journal::delete_up_to(std::string_view pid, uint64_t to) {
   to = std::min(to, highest);
   if (to == 0)
     return caf::none;
+  // Drop every index entry that ends at or before `to`; shorten the one that
+  // straddles it. The global log keeps the records (see journal.hpp).
   leveldb::WriteBatch batch;
   std::unique_ptr<leveldb::Iterator> it{db_->db->NewIterator(leveldb::ReadOptions{})};
-  auto end = event_key(id, to);
-  for (it->Seek(event_key(id, 1)); it->Valid() && it->key().compare(end) <= 0; it->Next())
-    batch.Delete(it->key());
+  auto prefix = event_key(id, 0).substr(0, 9);
+  for (it->Seek(event_key(id, 0)); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    auto key = it->key();
+    auto value = it->value();
+    if (key.size() != 17 || value.size() != 16)
+      return make_error(errc::corruption, "stream index entry", std::string{pid});
+    auto last_seq = get_be64(key.data() + 9);
+    auto first_seq = get_be64(value.data());
+    auto first_pos = get_be64(value.data() + 8);
+    if (first_seq > to)
+      break;
+    if (last_seq <= to)
+      batch.Delete(key);
+    else
+      batch.Put(key, index_entry(to + 1, first_pos + (to + 1 - first_seq)));
+  }
   if (!it->status().ok())
     return from_status(it->status(), "deleting events");
   std::string marker;
@@ -241,9 +286,9 @@ caf::expected<uint64_t> leveldb_journal::read_all(uint64_t from, uint64_t max,
     if (pos > durable)
       break;
     auto value = it->value();
-    if (!decode_event(std::string_view{value.data(), value.size()}, env)
-        || env.global_position != pos)
+    if (!decode_event(std::string_view{value.data(), value.size()}, env))
       return make_error(errc::corruption, "event record at global position", pos);
+    env.global_position = pos;
     examined = pos;
     if (filter.matches(env)) {
       ++count;
@@ -261,6 +306,11 @@ caf::expected<uint64_t> leveldb_journal::read_all(uint64_t from, uint64_t max,
 
 uint64_t leveldb_journal::last_position() const {
   return durable_position_.load();
+}
+
+journal_stats leveldb_journal::stats() const {
+  return journal_stats{stat_groups_.load(), stat_writes_.load(), stat_events_.load(),
+                       stat_syncs_.load()};
 }
 
 uint64_t leveldb_journal::add_commit_listener(commit_listener f) {

@@ -45,6 +45,7 @@ public:
                                    const event_filter& filter,
                                    const event_visitor& f) override;
   uint64_t last_position() const override;
+  journal_stats stats() const override;
   uint64_t add_commit_listener(commit_listener f) override;
   void remove_commit_listener(uint64_t token) override;
   caf::expected<std::optional<std::string>> get_side(std::string_view key) override;
@@ -111,6 +112,10 @@ private:
   std::chrono::steady_clock::time_point last_sync_;
 
   std::atomic<uint64_t> durable_position_{0};
+  std::atomic<uint64_t> stat_groups_{0};
+  std::atomic<uint64_t> stat_writes_{0};
+  std::atomic<uint64_t> stat_events_{0};
+  std::atomic<uint64_t> stat_syncs_{0};
 
   std::mutex listeners_mutex_;
   std::map<uint64_t, commit_listener> listeners_;

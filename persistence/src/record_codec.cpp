@@ -30,14 +30,17 @@ bool valid_utf8(std::string_view s) {
   return true;
 }
 
-void frame(const std::string& body, std::string& out) {
+/// Serializes `m` into `out` behind a record header (format byte, CRC-32C).
+template <class Message>
+void frame(const Message& m, std::string& out) {
+  auto header_at = out.size();
   out.push_back(static_cast<char>(record_format));
-  uint32_t crc = crc32c(body.data(), body.size());
-  char buf[4];
+  out.append(4, '\0');
+  auto body_at = out.size();
+  m.AppendToString(&out);
+  uint32_t crc = crc32c(out.data() + body_at, out.size() - body_at);
   for (int i = 0; i < 4; ++i)
-    buf[i] = static_cast<char>((crc >> (8 * i)) & 0xFF);
-  out.append(buf, 4);
-  out.append(body);
+    out[header_at + 1 + i] = static_cast<char>((crc >> (8 * i)) & 0xFF);
 }
 
 /// Returns the body of a framed record, or an empty view with ok=false.
@@ -55,7 +58,6 @@ std::string_view unframe(std::string_view record, bool& ok) {
 
 thread_local pb::EventEnvelope tl_event;
 thread_local pb::SnapshotEnvelope tl_snapshot;
-thread_local std::string tl_body;
 
 } // namespace
 
@@ -103,7 +105,6 @@ void encode_event(const event_envelope& e, std::string& out) {
   m.Clear();
   m.set_persistence_id(e.persistence_id);
   m.set_sequence_nr(e.sequence_nr);
-  m.set_global_position(e.global_position);
   m.set_event_type(e.event_type);
   m.set_schema_version(e.schema_version);
   m.set_payload(e.payload);
@@ -120,9 +121,7 @@ void encode_event(const event_envelope& e, std::string& out) {
   }
   for (auto& t : e.tags)
     m.add_tags(t);
-  tl_body.clear();
-  m.SerializeToString(&tl_body);
-  frame(tl_body, out);
+  frame(m, out);
 }
 
 bool decode_event(std::string_view record, event_envelope& out) {
@@ -135,7 +134,6 @@ bool decode_event(std::string_view record, event_envelope& out) {
     return false;
   out.persistence_id.assign(m.persistence_id());
   out.sequence_nr = m.sequence_nr();
-  out.global_position = m.global_position();
   out.event_type.assign(m.event_type());
   out.schema_version = m.schema_version();
   out.payload.assign(m.payload());
@@ -164,9 +162,7 @@ void encode_snapshot(const snapshot_envelope& s, std::string& out) {
   m.set_payload(s.payload);
   for (auto& [k, v] : s.headers)
     (*m.mutable_headers())[k] = v;
-  tl_body.clear();
-  m.SerializeToString(&tl_body);
-  frame(tl_body, out);
+  frame(m, out);
 }
 
 bool decode_snapshot(std::string_view record, snapshot_envelope& out) {

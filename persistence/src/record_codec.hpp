@@ -30,11 +30,13 @@ caf::error validate_snapshot(const snapshot_envelope& s, size_t max_payload);
 /// valid UTF-8, no NUL bytes.
 bool valid_persistence_id(std::string_view persistence_id);
 
-/// Appends the record of `e` (all fields) to `out`.
+/// Appends the record of `e` to `out` (every field but global_position,
+/// which is the record's key).
 void encode_event(const event_envelope& e, std::string& out);
 
-/// Decodes a record into `out` (reusing its string capacity). Returns false
-/// if the frame, checksum or body is invalid.
+/// Decodes a record into `out` (reusing its string capacity); leaves
+/// out.global_position alone. Returns false if the frame, checksum or body is
+/// invalid.
 bool decode_event(std::string_view record, event_envelope& out);
 
 /// Appends the record of `s` to `out`.

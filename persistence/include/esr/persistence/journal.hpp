@@ -64,6 +64,14 @@ using event_visitor = std::function<bool(const event_envelope&)>;
 /// Called after each committed (durable) group, with its events in global order.
 using commit_listener = std::function<void(const std::vector<event_envelope>&)>;
 
+/// Counters of a journal's write path, for metrics and benchmarks.
+struct journal_stats {
+  uint64_t groups = 0; ///< Group commits written (one WriteBatch each).
+  uint64_t writes = 0; ///< Atomic writes stored.
+  uint64_t events = 0; ///< Events stored.
+  uint64_t syncs = 0;  ///< fsyncs issued.
+};
+
 /// An append-only store of event streams with a global commit order.
 ///
 /// Guarantees (checked by tests/persistence/conformance): replay returns a
@@ -139,6 +147,10 @@ public:
   /// Unregisters a commit listener. After return, `f` is no longer running
   /// and will not be called again.
   virtual void remove_commit_listener(uint64_t token) = 0;
+
+  /// Returns the write-path counters since the journal was opened. The
+  /// default implementation returns zeros.
+  virtual journal_stats stats() const;
 
   /// Reads a side key (see side_write). Returns nullopt if absent.
   [[nodiscard]] virtual caf::expected<std::optional<std::string>>
