@@ -69,7 +69,7 @@ replay_into(const aggregate_model& model, persistence::journal& j,
     if (on_event)
       on_event(e);
     if (upcaster) {
-      auto ups = upcaster(persistence::event_envelope{e});
+      auto ups = upcaster(e);
       if (!ups) {
         failure = make_error(errc::recovery_failed, std::string{pid}, e.sequence_nr,
                              "upcaster failed", persistence::render(ups.error()));

@@ -102,10 +102,12 @@ public:
 };
 
 /// Transforms a stored event into zero or more events of the current schema
-/// before it is applied (schema evolution, see the runtime's upcasting). Each
-/// result keeps the input's sequence number. An error stops the recovery with
-/// errc::recovery_failed. An empty function means no upcasting.
+/// before it is applied (schema evolution; the signature of the runtime's
+/// upcasting::upcaster, so `[&reg](auto& e) { return reg.upcast(e); }` fits).
+/// Each result keeps the input's sequence number; an empty result drops the
+/// event. An error stops the recovery with errc::recovery_failed. An empty
+/// function means no upcasting. Must be thread-safe.
 using event_upcaster = std::function<caf::expected<std::vector<persistence::event_envelope>>(
-  persistence::event_envelope&&)>;
+  const persistence::event_envelope&)>;
 
 } // namespace esr::actors
