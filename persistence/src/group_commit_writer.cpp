@@ -10,6 +10,8 @@
 // Durability modes: sync (fsync per group), periodic (groups written without
 // fsync are parked until the next fsync, at most sync_interval later), none
 // (acknowledged after the write, no fsync).
+#include <pthread.h>
+
 #include <leveldb/write_batch.h>
 
 #include "esr/persistence/error.hpp"
@@ -36,6 +38,7 @@ void leveldb_journal::write_async(std::vector<atomic_write> writes, write_callba
 }
 
 void leveldb_journal::run_writer() {
+  pthread_setname_np(pthread_self(), "esr-journal");
   auto periodic = db_->opts.durability == durability_mode::periodic;
   std::vector<pending_call> group;
   for (;;) {

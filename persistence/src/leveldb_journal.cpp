@@ -34,7 +34,7 @@ leveldb_journal::create(std::shared_ptr<leveldb_db> db) {
   auto result = std::make_shared<leveldb_journal>(std::move(db));
   result->next_position_ = last;
   result->durable_position_ = last;
-  result->writer_ = std::thread{[j = result.get()] { j->run_writer(); }};
+  result->writer_ = std::thread{[self = result] { self->run_writer(); }};
   return result;
 }
 
@@ -45,14 +45,20 @@ leveldb_journal::leveldb_journal(std::shared_ptr<leveldb_db> db)
     last_sync_(std::chrono::steady_clock::now()) {
 }
 
-leveldb_journal::~leveldb_journal() {
+void leveldb_journal::shutdown() {
   {
     std::lock_guard<std::mutex> guard{queue_mutex_};
     stopping_ = true;
   }
   queue_cv_.notify_all();
-  if (writer_.joinable())
-    writer_.join();
+  if (writer_.joinable()) {
+    // The last handle may be dropped by a callback running on the writer
+    // thread: it then finishes by itself, keeping this object alive.
+    if (writer_.get_id() == std::this_thread::get_id())
+      writer_.detach();
+    else
+      writer_.join();
+  }
 }
 
 // -- stream registry ---------------------------------------------------------

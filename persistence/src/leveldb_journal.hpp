@@ -31,9 +31,11 @@ public:
 
   explicit leveldb_journal(std::shared_ptr<leveldb_db> db);
 
-  /// Stops the writer: pending writes fail with errc::closed, parked writes
-  /// (periodic mode) are synced and acknowledged first.
-  ~leveldb_journal() override;
+  /// Stops the writer thread after it has committed every queued write and
+  /// synced parked ones; later writes fail with errc::closed. Called by the
+  /// owning handle (see open_leveldb.cpp); the writer thread holds its own
+  /// reference, so this is safe also from a callback on the writer thread.
+  void shutdown();
 
   void write_async(std::vector<atomic_write> writes, write_callback done) override;
   caf::expected<uint64_t> replay(std::string_view persistence_id, uint64_t from,

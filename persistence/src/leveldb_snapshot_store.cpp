@@ -1,5 +1,7 @@
 #include "leveldb_snapshot_store.hpp"
 
+#include <pthread.h>
+
 #include <leveldb/iterator.h>
 #include <leveldb/write_batch.h>
 
@@ -13,6 +15,22 @@ leveldb_snapshot_store::leveldb_snapshot_store(std::shared_ptr<leveldb_db> db)
   : db_(std::move(db)) {
 }
 
+leveldb_snapshot_store::~leveldb_snapshot_store() {
+  {
+    std::lock_guard<std::mutex> guard{saver_state_->mutex};
+    saver_state_->stopping = true;
+  }
+  saver_state_->cv.notify_all();
+  if (saver_.joinable()) {
+    // The last reference may be dropped by a callback running on our own
+    // thread: it then finishes by itself after this destructor returns.
+    if (saver_.get_id() == std::this_thread::get_id())
+      saver_.detach();
+    else
+      saver_.join();
+  }
+}
+
 namespace {
 
 leveldb::WriteOptions write_options(const leveldb_options& opts) {
@@ -23,18 +41,72 @@ leveldb::WriteOptions write_options(const leveldb_options& opts) {
 
 } // namespace
 
-caf::error leveldb_snapshot_store::save(const snapshot_envelope& s) {
-  if (auto err = validate_snapshot(s, db_->opts.max_payload_bytes))
+caf::expected<std::string> leveldb_snapshot_store::prepare(const leveldb_db& db,
+                                                           snapshot_envelope& s,
+                                                           std::string& record) {
+  if (auto err = validate_snapshot(s, db.opts.max_payload_bytes))
     return err;
+  if (s.timestamp_us == 0)
+    s.timestamp_us = now_us();
+  encode_snapshot(s, record);
+  return snapshot_key(shard_of(s.persistence_id, db.opts.shard_count), s.persistence_id,
+                      s.sequence_nr);
+}
+
+caf::error leveldb_snapshot_store::save(const snapshot_envelope& s) {
   snapshot_envelope copy = s;
-  if (copy.timestamp_us == 0)
-    copy.timestamp_us = now_us();
   std::string record;
-  encode_snapshot(copy, record);
-  auto shard = shard_of(s.persistence_id, db_->opts.shard_count);
-  auto st = db_->db->Put(write_options(db_->opts),
-                         snapshot_key(shard, s.persistence_id, s.sequence_nr), record);
-  return from_status(st, "saving a snapshot");
+  auto key = prepare(*db_, copy, record);
+  if (!key)
+    return std::move(key.error());
+  return from_status(db_->db->Put(write_options(db_->opts), *key, record),
+                     "saving a snapshot");
+}
+
+void leveldb_snapshot_store::save_async(snapshot_envelope s,
+                                        std::function<void(caf::error)> done) {
+  auto& st = *saver_state_;
+  std::unique_lock<std::mutex> lock{st.mutex};
+  if (st.stopping) {
+    lock.unlock();
+    done(make_error(errc::closed, "snapshot store is closed"));
+    return;
+  }
+  if (!saver_.joinable())
+    saver_ = std::thread{[state = saver_state_, db = db_] { run_saver(state, db); }};
+  st.queue.emplace_back(std::move(s), std::move(done));
+  st.cv.notify_one();
+}
+
+void leveldb_snapshot_store::run_saver(std::shared_ptr<saver_state> state,
+                                       std::shared_ptr<leveldb_db> db) {
+  pthread_setname_np(pthread_self(), "esr-snapshots");
+  for (;;) {
+    decltype(state->queue) work;
+    {
+      std::unique_lock<std::mutex> lock{state->mutex};
+      state->cv.wait(lock, [&] { return state->stopping || !state->queue.empty(); });
+      if (state->queue.empty())
+        return;
+      work.swap(state->queue);
+    }
+    // One batch and one fsync for everything queued; invalid snapshots are
+    // answered with their error and left out.
+    leveldb::WriteBatch batch;
+    std::vector<caf::error> outcomes(work.size());
+    std::string record;
+    for (size_t i = 0; i < work.size(); ++i) {
+      record.clear();
+      auto key = prepare(*db, work[i].first, record);
+      if (!key)
+        outcomes[i] = std::move(key.error());
+      else
+        batch.Put(*key, record);
+    }
+    auto err = from_status(db->db->Write(write_options(db->opts), &batch), "saving snapshots");
+    for (size_t i = 0; i < work.size(); ++i)
+      work[i].second(outcomes[i] ? outcomes[i] : err);
+  }
 }
 
 caf::error leveldb_snapshot_store::scan_newest_first(

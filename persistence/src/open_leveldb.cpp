@@ -6,6 +6,7 @@
 #include "esr/persistence/error.hpp"
 #include "esr/persistence/storage.hpp"
 #include "key_codec.hpp"
+#include "journal_handle.hpp"
 #include "leveldb_db.hpp"
 #include "leveldb_journal.hpp"
 #include "leveldb_snapshot_store.hpp"
@@ -75,7 +76,8 @@ caf::expected<storage> open_leveldb(const leveldb_options& opts) {
   if (!journal)
     return std::move(journal.error());
   storage result;
-  result.events = std::move(*journal);
+  result.events = std::make_shared<detail::journal_handle<detail::leveldb_journal>>(
+    std::move(*journal));
   result.snapshots = std::make_shared<detail::leveldb_snapshot_store>(handle);
   return result;
 }
