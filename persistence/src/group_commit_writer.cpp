@@ -170,7 +170,7 @@ void leveldb_journal::commit_group(std::vector<pending_call>& group) {
                       && std::chrono::steady_clock::now() - last_sync_ >= opts.sync_interval);
   leveldb::WriteOptions wo;
   wo.sync = sync_now;
-  auto st = db_->db->Write(wo, &batch);
+  auto st = db_->write(wo, &batch);
   if (!st.ok()) {
     auto err = from_status(st, "group commit");
     if (is(err, errc::corruption))
@@ -217,7 +217,7 @@ void leveldb_journal::sync_parked(bool force) {
   leveldb::WriteBatch empty;
   leveldb::WriteOptions wo;
   wo.sync = true;
-  auto st = db_->db->Write(wo, &empty);
+  auto st = db_->write(wo, &empty);
   stat_syncs_.fetch_add(1, std::memory_order_relaxed);
   last_sync_ = std::chrono::steady_clock::now();
   if (!st.ok()) {

@@ -1,10 +1,12 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 
 #include <leveldb/cache.h>
 #include <leveldb/db.h>
 #include <leveldb/filter_policy.h>
+#include <leveldb/write_batch.h>
 
 #include "esr/persistence/storage.hpp"
 
@@ -21,6 +23,26 @@ struct leveldb_db {
   ~leveldb_db() {
     db.reset();
   }
+
+  /// Applies `batch` (every write of the journal and the snapshot store goes
+  /// through here). After the first failed write, every later one fails with
+  /// an IOError until the store is reopened: LevelDB's log writer advances
+  /// past a record whose Append failed, so a later record would land out of
+  /// step with the file and make the log unreadable on reopen ("bad record
+  /// length"), taking acknowledged writes with it. Thread-safe.
+  leveldb::Status write(const leveldb::WriteOptions& wo, leveldb::WriteBatch* batch) {
+    std::lock_guard<std::mutex> guard{write_mutex_};
+    if (write_failed_)
+      return leveldb::Status::IOError("an earlier write to the store failed; reopen it");
+    auto st = db->Write(wo, batch);
+    if (!st.ok())
+      write_failed_ = true;
+    return st;
+  }
+
+private:
+  std::mutex write_mutex_;
+  bool write_failed_ = false;
 };
 
 /// Turns a failed LevelDB status into an esr error; `what` names the operation.

@@ -270,7 +270,7 @@ caf::error leveldb_journal::delete_up_to(std::string_view pid, uint64_t to) {
   batch.Put(deleted_key(id), marker);
   leveldb::WriteOptions wo;
   wo.sync = db_->opts.durability != durability_mode::none;
-  return from_status(db_->db->Write(wo, &batch), "deleting events");
+  return from_status(db_->write(wo, &batch), "deleting events");
 }
 
 caf::expected<uint64_t> leveldb_journal::read_all(uint64_t from, uint64_t max,

@@ -59,8 +59,9 @@ caf::error leveldb_snapshot_store::save(const snapshot_envelope& s) {
   auto key = prepare(*db_, copy, record);
   if (!key)
     return std::move(key.error());
-  return from_status(db_->db->Put(write_options(db_->opts), *key, record),
-                     "saving a snapshot");
+  leveldb::WriteBatch batch;
+  batch.Put(*key, record);
+  return from_status(db_->write(write_options(db_->opts), &batch), "saving a snapshot");
 }
 
 void leveldb_snapshot_store::save_async(snapshot_envelope s,
@@ -103,7 +104,7 @@ void leveldb_snapshot_store::run_saver(std::shared_ptr<saver_state> state,
       else
         batch.Put(*key, record);
     }
-    auto err = from_status(db->db->Write(write_options(db->opts), &batch), "saving snapshots");
+    auto err = from_status(db->write(write_options(db->opts), &batch), "saving snapshots");
     for (size_t i = 0; i < work.size(); ++i)
       work[i].second(outcomes[i] ? outcomes[i] : err);
   }
@@ -185,8 +186,9 @@ caf::error leveldb_snapshot_store::remove(std::string_view pid, uint64_t sequenc
   if (!valid_persistence_id(pid))
     return caf::none;
   auto shard = shard_of(pid, db_->opts.shard_count);
-  auto st = db_->db->Delete(write_options(db_->opts), snapshot_key(shard, pid, sequence_nr));
-  return from_status(st, "deleting a snapshot");
+  leveldb::WriteBatch batch;
+  batch.Delete(snapshot_key(shard, pid, sequence_nr));
+  return from_status(db_->write(write_options(db_->opts), &batch), "deleting a snapshot");
 }
 
 caf::error leveldb_snapshot_store::remove(std::string_view pid, const snapshot_criteria& c) {
@@ -203,7 +205,7 @@ caf::error leveldb_snapshot_store::remove(std::string_view pid, const snapshot_c
   });
   if (err)
     return err;
-  return from_status(db_->db->Write(write_options(db_->opts), &batch), "deleting snapshots");
+  return from_status(db_->write(write_options(db_->opts), &batch), "deleting snapshots");
 }
 
 } // namespace esr::persistence::detail
