@@ -162,7 +162,13 @@ TEST_F(journal_faults, a_full_disk_fails_writes_with_a_clear_error_and_keeps_ear
   auto err = store_.snapshots->save(snap);
   EXPECT_TRUE(is(err, errc::io_error)) << render(err);
   EXPECT_EQ(verify_load(events(), all), "");
+  // Space comes back: later writes either succeed or keep failing with
+  // io_error until the store is reopened, but nothing acknowledged is lost.
   backend_.env().set_disk_full(false);
+  auto freed = run_write_load(events(), "account", 150, 1024);
+  EXPECT_TRUE(freed.all_failures_are(io_error_code));
+  add(all, freed);
+  EXPECT_EQ(verify_load(events(), all), "");
   ASSERT_NO_FATAL_FAILURE(reopen());
   EXPECT_EQ(verify_load(events(), all), "");
   auto after = run_write_load(events(), "account", 20);
