@@ -199,19 +199,20 @@ TEST(crash, acknowledged_writes_survive_kill_9_and_no_atomic_write_is_partial) {
     child_process child{db, run, seed + run, 64};
     ASSERT_TRUE(child.started());
     std::vector<std::string> lines;
-    auto ready_by = clock_type::now() + std::chrono::seconds{20};
-    while (lines.empty() && clock_type::now() < ready_by)
-      ASSERT_TRUE(child.read_until(clock_type::now() + std::chrono::milliseconds{50}, lines))
-        << "esr-crash-writer exited before it was ready";
-    ASSERT_FALSE(lines.empty()) << "esr-crash-writer did not get ready";
-    ASSERT_EQ(lines.front(), "READY");
-    // A random moment: 0..200 ms into the run, sometimes at the first ack.
-    auto delay = std::chrono::milliseconds{rng() % 201};
+    // The kill moment: one run in five 0..30 ms after the start (often while
+    // the store is still being opened and recovered); the others 0..150 ms
+    // after the first acknowledgement, while group commits are under way.
     if (rng() % 5 == 0) {
-      while (lines.size() < 2 && child.read_until(clock_type::now() + std::chrono::milliseconds{1}, lines)) {
-      }
+      child.read_until(clock_type::now() + std::chrono::milliseconds{rng() % 31}, lines);
     } else {
-      ASSERT_TRUE(child.read_until(clock_type::now() + delay, lines))
+      auto first_ack_by = clock_type::now() + std::chrono::seconds{20};
+      while (lines.size() < 2 && clock_type::now() < first_ack_by)
+        ASSERT_TRUE(child.read_until(clock_type::now() + std::chrono::milliseconds{10}, lines))
+          << "esr-crash-writer exited by itself";
+      ASSERT_GE(lines.size(), 2u) << "esr-crash-writer acknowledged nothing within 20 s";
+      ASSERT_EQ(lines.front(), "READY");
+      ASSERT_TRUE(child.read_until(clock_type::now()
+                                     + std::chrono::milliseconds{rng() % 151}, lines))
         << "esr-crash-writer exited by itself";
     }
     ASSERT_TRUE(child.kill_and_drain(lines)) << "esr-crash-writer did not die of the kill";
@@ -239,7 +240,7 @@ TEST(crash, acknowledged_writes_survive_kill_9_and_no_atomic_write_is_partial) {
               "%llu events in the store\n",
               static_cast<size_t>(iterations), killed_with_acks, acks.size(),
               static_cast<unsigned long long>(events_in_store));
-  EXPECT_GT(killed_with_acks, iterations / 2) << "too few runs got any write acknowledged";
+  EXPECT_GE(killed_with_acks, 1u) << "no run got any write acknowledged";
 }
 
 } // namespace

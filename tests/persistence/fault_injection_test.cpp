@@ -219,6 +219,31 @@ TEST_P(journal_crash, losing_unsynced_data_loses_nothing_acknowledged) {
   EXPECT_EQ(log->positions(), range(1, s->events->last_position()));
 }
 
+TEST_P(journal_crash, while_fsync_fails_nothing_is_acknowledged_and_a_crash_loses_nothing_acknowledged) {
+  auto [mode, keep] = GetParam();
+  leveldb_backend b;
+  b.options().durability = mode;
+  b.options().sync_interval = std::chrono::milliseconds{5};
+  load_outcome all;
+  {
+    auto s = b.open();
+    ESR_ASSERT_OK(s);
+    auto load = run_write_load(*s->events, "account", 100, 300);
+    ASSERT_EQ(load.failed(), 0u);
+    all.writes = load.writes;
+    b.env().fail_always(file_op::sync);
+    auto unsynced = run_write_load(*s->events, "account", 50, 300);
+    EXPECT_EQ(unsynced.acked(), 0u) << "acknowledged without a successful fsync";
+    EXPECT_TRUE(unsynced.all_failures_are(io_error_code));
+    all.writes.insert(all.writes.end(), unsynced.writes.begin(), unsynced.writes.end());
+  }
+  b.env().heal();
+  ASSERT_TRUE(b.env().drop_unsynced_data(keep).ok());
+  auto s = b.open();
+  ESR_ASSERT_OK(s);
+  EXPECT_EQ(verify_load(*s->events, all), "");
+}
+
 INSTANTIATE_TEST_SUITE_P(
   leveldb, journal_crash,
   ::testing::Combine(::testing::Values(durability_mode::sync, durability_mode::periodic),
