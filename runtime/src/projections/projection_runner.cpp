@@ -27,6 +27,7 @@ projection_runner::start(std::shared_ptr<bus::event_bus> bus,
   so.handler_retries = opts.handler_retries;
   so.retry_backoff = opts.retry_backoff;
   auto handler = [store, view = p.view, apply = std::move(p.apply),
+                  on_committed = std::move(opts.on_committed),
                   txn = std::optional<view_txn>{}](const bus::event_batch& b) mutable
     -> caf::error {
     if (!txn)
@@ -37,7 +38,11 @@ projection_runner::start(std::shared_ptr<bus::event_bus> bus,
         txn->clear();
         return err;
       }
-    return store->commit(*txn, b.last_position);
+    if (auto err = store->commit(*txn, b.last_position))
+      return err;
+    if (on_committed)
+      on_committed(b);
+    return caf::none;
   };
   auto sub = bus->subscribe(std::move(so), std::move(handler));
   if (!sub)
@@ -73,6 +78,10 @@ caf::error projection_runner::failure() const {
 
 bool projection_runner::running() const {
   return sub_->running();
+}
+
+bus::subscription::stats projection_runner::statistics() const {
+  return sub_->statistics();
 }
 
 } // namespace esr::runtime::projections

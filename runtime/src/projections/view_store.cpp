@@ -102,6 +102,7 @@ caf::expected<std::shared_ptr<view_store>> view_store::open(const view_store_opt
   leveldb::Options lo;
   lo.create_if_missing = opts.create_if_missing;
   lo.block_cache = cache.get();
+  lo.write_buffer_size = opts.write_buffer_bytes;
   if (opts.env != nullptr)
     lo.env = opts.env;
   leveldb::DB* raw = nullptr;

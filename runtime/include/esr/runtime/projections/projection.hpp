@@ -41,6 +41,9 @@ struct projection_options {
   size_t handler_retries = 5;
   /// Delay before the first retry, doubled per retry. Default: 10 ms.
   std::chrono::milliseconds retry_backoff{10};
+  /// Called on the projection's thread after each batch is committed to the
+  /// view (for metrics, e.g. projection lag); must be short. Default: none.
+  std::function<void(const bus::event_batch&)> on_committed;
 };
 
 /// A projection running on a bus into a view store. It resumes after the
@@ -88,6 +91,9 @@ public:
 
   /// Returns true until stopped or failed.
   bool running() const;
+
+  /// The counters of the projection's subscription (live vs. catch-up batches).
+  bus::subscription::stats statistics() const;
 
 private:
   projection_runner(std::shared_ptr<bus::event_bus> bus, std::string view);

@@ -35,6 +35,9 @@ struct view_store_options {
   bool sync = false;
   /// LevelDB block cache size in bytes. Default: 8 MiB (LevelDB's default).
   size_t block_cache_bytes = 8u << 20;
+  /// LevelDB memtable size in bytes; larger means fewer flushes and
+  /// compactions under a steady stream of view updates. Default: 16 MiB.
+  size_t write_buffer_bytes = 16u << 20;
   /// Environment for file I/O; nullptr means leveldb::Env::Default(). Not
   /// owned; must outlive the store.
   leveldb::Env* env = nullptr;
