@@ -10,8 +10,6 @@
 #include "support/backends.hpp"
 #include "support/events.hpp"
 
-namespace esr::persistence::test {
-
 /// Asserts that a caf::expected holds a value; prints the rendered error.
 #define ESR_ASSERT_OK(expr)                                                    \
   do {                                                                         \
@@ -25,6 +23,8 @@ namespace esr::persistence::test {
     auto esr_err_ = (expr);                                                    \
     ASSERT_FALSE(esr_err_) << "error: " << ::esr::persistence::render(esr_err_); \
   } while (false)
+
+namespace esr::persistence::test {
 
 template <class Backend>
 class store_fixture : public ::testing::Test {
