@@ -133,6 +133,20 @@ TEST_F(journal_faults, a_sync_error_fails_the_whole_group_and_acknowledged_write
   ESR_ASSERT_OK(events().write(single("account-0", "after", "reopen")));
 }
 
+TEST_F(journal_faults, in_periodic_mode_a_failed_fsync_fails_the_parked_writes_and_hides_them) {
+  store_ = storage{};
+  backend_.options().durability = durability_mode::periodic;
+  backend_.options().sync_interval = std::chrono::milliseconds{20};
+  ASSERT_NO_FATAL_FAILURE(reopen());
+  auto all = run_write_load(events(), "account", 30);
+  ASSERT_EQ(all.failed(), 0u);
+  // The group is written without fsync and parked; the fsync that would
+  // cover it fails, so it must fail and never become visible.
+  expect_group_fails(file_op::sync, all);
+  ASSERT_NO_FATAL_FAILURE(reopen(/*drop_unsynced=*/true));
+  EXPECT_EQ(verify_load(events(), all), "");
+}
+
 TEST_F(journal_faults, a_failed_write_that_never_reached_the_disk_is_gone_after_a_crash) {
   auto all = run_write_load(events(), "account", 20);
   expect_group_fails(file_op::append, all);
