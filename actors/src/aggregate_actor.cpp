@@ -45,6 +45,7 @@ caf::behavior aggregate_actor::make_behavior() {
         replay_step();
     },
     [this](persist_done& d) { on_persist_done(d); },
+    [this](stop_atom) { quit(failure_); },
     [this](restart_atom, uint64_t epoch) {
       if (epoch == epoch_ && phase_ == phase::restarting)
         enter_replaying_snapshot();
@@ -82,6 +83,10 @@ void aggregate_actor::on_get_state() {
 }
 
 void aggregate_actor::stash(stashed&& x) {
+  if (phase_ == phase::failed) {
+    x.rp.deliver(failure_);
+    return;
+  }
   if (stash_.size() - stash_head_ >= spec_.env->options.stash_capacity) {
     x.rp.deliver(make_error(errc::stash_overflow, spec_.persistence_id,
                             static_cast<uint64_t>(spec_.env->options.stash_capacity)));

@@ -33,6 +33,7 @@ struct persist_done {
 
 using replay_next_atom = caf::atom_constant<caf::atom("esr_replay")>;
 using restart_atom = caf::atom_constant<caf::atom("esr_rstrt")>;
+using stop_atom = caf::atom_constant<caf::atom("esr_stop")>;
 
 class aggregate_actor final : public caf::event_based_actor {
 public:
@@ -41,6 +42,7 @@ public:
     replaying_events,
     running,
     restarting,         // waiting out a backoff after a failed write
+    failed,             // recovery failed: answers failure_, then stops
   };
 
   aggregate_actor(caf::actor_config& cfg, aggregate_spec spec);
@@ -94,6 +96,7 @@ private:
   std::unique_ptr<state_holder> state_;
   uint64_t version_ = 0;      // Highest sequence number included in state_.
   uint64_t replay_next_ = 0;  // Next sequence number to replay.
+  uint64_t snapshot_seq_ = 0; // Snapshot the last recovery started from.
   uint64_t epoch_ = 0;        // Incarnation; bumped by every restart.
   uint32_t restarts_ = 0;     // Consecutive failed writes, for the backoff.
   phase phase_ = phase::replaying_snapshot;
@@ -102,6 +105,7 @@ private:
   bool passivating_ = false;
   bool snapshot_due_ = false;
   bool reload_needed_ = false; // The state is suspect; reload after the write.
+  caf::error failure_;        // Why the recovery failed (phase failed).
   std::vector<stashed> stash_;
   size_t stash_head_ = 0;
   std::vector<in_flight> in_flight_;

@@ -11,6 +11,8 @@
 
 namespace esr::actors {
 
+class aggregate_model;
+
 /// Remembers the answers to the most recent command ids of one aggregate so
 /// that a retried command is answered, not applied again. Entries come from
 /// commands handled live (full reply or error) and from replayed events and
@@ -43,10 +45,13 @@ public:
   /// Forgets everything.
   void clear();
 
-  /// Encodes ids and versions ("id\tversion\n"...) for a snapshot header.
-  std::string encode() const;
+  /// Encodes the entries for a snapshot header, oldest first, one per line:
+  /// `id TAB version [TAB hex(reply bytes)] LF`, with the reply encoded by
+  /// `model`'s reply codec when it has one. Ids must not contain TAB or LF.
+  std::string encode(const aggregate_model& model) const;
 
-  /// Records the entries of `encode()`d `text` as known::version_only.
+  /// Records the entries of `encode()`d `text`: known::stored_reply when a
+  /// reply is present, known::version_only otherwise.
   void decode(const std::string& text);
 
 private:

@@ -58,8 +58,12 @@ void aggregate_actor::fail_recovery(caf::error err) {
     spec_.env->limiter->release();
   }
   spec_.env->warning("recovery of " + spec_.persistence_id + " failed: " + render(err));
+  // Answer what waits and what arrives until the stop message is handled;
+  // quitting here would bounce the message being handled without an answer.
+  phase_ = phase::failed;
+  failure_ = err;
   answer_stash_with(err);
-  quit(std::move(err));
+  send(this, stop_atom::value);
 }
 
 } // namespace esr::actors

@@ -38,6 +38,7 @@ void aggregate_actor::load_snapshot() {
     if (auto i = s.headers.find("esr.command_ids"); i != s.headers.end())
       dedup_.decode(i->second);
   }
+  snapshot_seq_ = version_;
   enter_replaying_events(version_ + 1);
 }
 

@@ -27,6 +27,8 @@ void aggregate_actor::enter_running() {
     spec_.env->limiter->release();
   }
   phase_ = phase::running;
+  if (auto& f = spec_.env->options.on_recovered)
+    f(spec_.persistence_id, snapshot_seq_, version_);
   drain();
   maybe_passivate();
 }

@@ -29,7 +29,7 @@ void aggregate_actor::take_snapshot() {
   snap.sequence_nr = version_;
   snap.state_type = model.state_type_name();
   snap.payload = std::move(*bytes);
-  auto ids = dedup_.encode();
+  auto ids = dedup_.encode(model);
   if (!ids.empty())
     snap.headers.emplace("esr.command_ids", std::move(ids));
   auto env = spec_.env;

@@ -34,6 +34,12 @@ struct aggregate_options {
   /// Applied to every stored event before it is applied on recovery (schema
   /// evolution). Default: none.
   event_upcaster upcaster;
+  /// Called by an aggregate when it finished recovering, with its
+  /// persistence id, the sequence number of the snapshot it started from (0:
+  /// none) and its recovered version. Runs in the aggregate's actor: keep it
+  /// short and thread-safe. Default: none.
+  std::function<void(const std::string& pid, uint64_t snapshot_seq, uint64_t version)>
+    on_recovered;
   /// Receives warnings (unreadable snapshot, failed snapshot save). Default
   /// (empty): printed to stderr.
   std::function<void(const std::string&)> warn;

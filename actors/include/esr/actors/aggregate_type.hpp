@@ -81,11 +81,11 @@ public:
   template <class Event, class F>
   aggregate_type& on_event(F f) {
     std::function<void(State&, const Event&)> g;
-    if constexpr (std::is_invocable_r_v<State, F, State, const Event&>
-                  && !std::is_void_v<std::invoke_result_t<F, State, const Event&>>)
-      g = [f](State& s, const Event& e) { s = f(std::move(s), e); };
-    else
+    if constexpr (std::is_invocable_v<F, State&, const Event&>
+                  && std::is_void_v<std::invoke_result_t<F, State&, const Event&>>)
       g = std::move(f);
+    else
+      g = [f](State& s, const Event& e) { s = f(std::move(s), e); };
     live_[std::type_index(typeid(Event))] = [g](State& s, const std::any& e) {
       g(s, std::any_cast<const Event&>(e));
     };

@@ -1,0 +1,176 @@
+// The aggregate programming model through the test kit: given events, when a
+// command, then reply / events / state; recovery; stash ordering.
+#include <gtest/gtest.h>
+
+#include <caf/scoped_actor.hpp>
+
+#include "counter_model.hpp"
+#include "esr/actors/errc.hpp"
+#include "esr/actors/testkit/aggregate_testkit.hpp"
+
+using namespace esr;
+using kit_t = actors::testkit::aggregate_testkit<counter::state, counter::command, counter::reply>;
+
+namespace {
+
+counter::Added added(int64_t n) {
+  counter::Added e;
+  e.set_amount(n);
+  return e;
+}
+
+} // namespace
+
+TEST(aggregate, persists_an_event_and_replies_from_the_new_state) {
+  kit_t kit{counter::make_type()};
+  auto out = kit.when(counter::add{5});
+  ASSERT_TRUE(out.reply) << actors::render(out.reply.error());
+  EXPECT_EQ(*out.reply, 5);
+  EXPECT_EQ(out.version, 1u);
+  ASSERT_EQ(out.events.size(), 1u);
+  EXPECT_EQ(out.events[0].event_type, "counter.Added");
+  EXPECT_EQ(out.event<counter::Added>(0).amount(), 5);
+  EXPECT_EQ(out.state.value, 5);
+}
+
+TEST(aggregate, given_events_are_recovered_before_the_command) {
+  kit_t kit{counter::make_type()};
+  kit.given(added(10), added(20));
+  EXPECT_EQ(kit.version(), 2u);
+  auto out = kit.when(counter::add{1});
+  ASSERT_TRUE(out.reply);
+  EXPECT_EQ(*out.reply, 31);
+  EXPECT_EQ(out.version, 3u);
+}
+
+TEST(aggregate, persists_several_events_atomically_in_one_write) {
+  kit_t kit{counter::make_type()};
+  auto calls = kit.journal().write_calls();
+  auto out = kit.when(counter::add_twice{4});
+  ASSERT_TRUE(out.reply);
+  EXPECT_EQ(*out.reply, 8);
+  EXPECT_EQ(out.events.size(), 2u);
+  EXPECT_EQ(kit.journal().write_calls(), calls + 1);
+}
+
+TEST(aggregate, rejects_without_storing_anything_and_goes_on) {
+  kit_t kit{counter::make_type()};
+  auto out = kit.when(counter::add{0});
+  ASSERT_FALSE(out.reply);
+  EXPECT_TRUE(actors::is(out.reply.error(), actors::errc::rejected));
+  EXPECT_EQ(actors::render(out.reply.error()), "esr_agg.rejected: (\"zero\")");
+  EXPECT_TRUE(out.events.empty());
+  EXPECT_EQ(out.version, 0u);
+  auto next = kit.when(counter::add{2});
+  ASSERT_TRUE(next.reply);
+  EXPECT_EQ(*next.reply, 2);
+}
+
+TEST(aggregate, replies_without_persisting) {
+  kit_t kit{counter::make_type()};
+  kit.given(added(7));
+  auto out = kit.when(counter::get{});
+  ASSERT_TRUE(out.reply);
+  EXPECT_EQ(*out.reply, 7);
+  EXPECT_TRUE(out.events.empty());
+  EXPECT_EQ(out.version, 1u);
+}
+
+TEST(aggregate, state_after_restart_equals_state_before) {
+  kit_t kit{counter::make_type()};
+  for (int i = 1; i <= 20; ++i)
+    ASSERT_TRUE(kit.when(i % 7 == 0 ? counter::command{counter::reset{}}
+                                    : counter::command{counter::add{i}})
+                  .reply);
+  EXPECT_TRUE(kit.restart_and_compare());
+  EXPECT_EQ(kit.version(), 20u);
+}
+
+TEST(aggregate, answers_a_command_of_the_wrong_type_with_an_error) {
+  kit_t kit{counter::make_type()};
+  caf::scoped_actor self{kit.system()};
+  // Through the raw message interface: a payload that is no counter command.
+  auto t = counter::make_type();
+  auto env = std::make_shared<actors::aggregate_env>();
+  env->store = kit.storage();
+  auto agg = actors::spawn_aggregate(kit.system(), {t, env, "counter-raw"});
+  actors::command_envelope cmd;
+  cmd.persistence_id = "counter-raw";
+  cmd.payload = std::string{"not a command"};
+  caf::error err;
+  self->request(agg, caf::infinite, std::move(cmd))
+    .receive([&](actors::command_reply&) {}, [&](caf::error& e) { err = e; });
+  EXPECT_TRUE(actors::is(err, actors::errc::wrong_command_type));
+  self->send_exit(agg, caf::exit_reason::kill);
+}
+
+TEST(aggregate, handles_stashed_commands_in_arrival_order) {
+  kit_t kit{counter::make_type()};
+  caf::scoped_actor self{kit.system()};
+  auto t = counter::make_type();
+  auto env = std::make_shared<actors::aggregate_env>();
+  env->store = kit.storage();
+  auto agg = actors::spawn_aggregate(kit.system(), {t, env, "counter-order"});
+  // 200 commands in flight at once: most are stashed behind persists.
+  constexpr int n = 200;
+  for (int i = 1; i <= n; ++i) {
+    actors::command_envelope cmd;
+    cmd.persistence_id = "counter-order";
+    cmd.payload = counter::command{counter::add{i}};
+    self->send(agg, std::move(cmd));
+  }
+  std::vector<int64_t> replies;
+  std::vector<uint64_t> versions;
+  for (int i = 0; i < n; ++i)
+    self->receive([&](actors::command_reply& r) {
+      replies.push_back(std::any_cast<int64_t>(r.value));
+      versions.push_back(r.version);
+    });
+  ASSERT_EQ(replies.size(), static_cast<size_t>(n));
+  int64_t sum = 0;
+  for (int i = 1; i <= n; ++i) {
+    sum += i;
+    EXPECT_EQ(replies[i - 1], sum) << "reply " << i;
+    EXPECT_EQ(versions[i - 1], static_cast<uint64_t>(i));
+  }
+  auto events = kit.storage().events->read_stream("counter-order");
+  ASSERT_TRUE(events);
+  ASSERT_EQ(events->size(), static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    counter::Added e;
+    e.ParseFromString((*events)[i].payload);
+    EXPECT_EQ(e.amount(), i + 1);
+  }
+  self->send_exit(agg, caf::exit_reason::kill);
+}
+
+TEST(aggregate, answers_stash_overflow_when_the_stash_is_full) {
+  kit_t kit{counter::make_type()};
+  caf::scoped_actor self{kit.system()};
+  auto t = counter::make_type();
+  auto env = std::make_shared<actors::aggregate_env>();
+  env->store = kit.storage();
+  env->options.stash_capacity = 5;
+  auto agg = actors::spawn_aggregate(kit.system(), {t, env, "counter-full"});
+  constexpr int n = 100;
+  for (int i = 1; i <= n; ++i) {
+    actors::command_envelope cmd;
+    cmd.persistence_id = "counter-full";
+    cmd.payload = counter::command{counter::add{1}};
+    self->send(agg, std::move(cmd));
+  }
+  int ok = 0;
+  int overflow = 0;
+  for (int i = 0; i < n; ++i)
+    self->receive([&](actors::command_reply&) { ++ok; },
+                  [&](caf::error& e) {
+                    if (actors::is(e, actors::errc::stash_overflow))
+                      ++overflow;
+                  });
+  EXPECT_EQ(ok + overflow, n);
+  EXPECT_GT(overflow, 0);
+  auto highest = kit.storage().events->highest_sequence_nr("counter-full");
+  ASSERT_TRUE(highest);
+  EXPECT_EQ(*highest, static_cast<uint64_t>(ok));
+  self->send_exit(agg, caf::exit_reason::kill);
+}

@@ -1,0 +1,271 @@
+// The registry (virtual actors: activation, routing, passivation) and the
+// client API (blocking, future, callback, from an actor), time travel and
+// the upcasting hook.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include "counter_model.hpp"
+#include "esr/actors/errc.hpp"
+#include "esr/runtime/aggregates/client.hpp"
+#include "esr/runtime/aggregates/registry.hpp"
+
+using namespace esr;
+using namespace esr::runtime::aggregates;
+
+namespace {
+
+struct registry : ::testing::Test {
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  persistence::storage store = persistence::open_memory();
+  std::shared_ptr<counter::type> type = counter::make_type();
+  std::optional<aggregate_registry> reg;
+  std::atomic<int> recoveries{0};
+
+  void start(registry_options opts = {}) {
+    if (!sys) {
+      actors::register_errors(cfg);
+      sys = std::make_unique<caf::actor_system>(cfg);
+    }
+    opts.aggregate.on_recovered = [this](const std::string&, uint64_t, uint64_t) {
+      ++recoveries;
+    };
+    auto r = aggregate_registry::start(*sys, store, {type}, opts);
+    ASSERT_TRUE(r) << actors::render(r.error());
+    reg = *r;
+  }
+
+  uint64_t live() {
+    uint64_t n = 0;
+    caf::scoped_actor self{*sys};
+    for (auto& s : reg->shards())
+      self->request(s, caf::infinite, live_count_atom::value)
+        .receive([&](uint64_t x) { n += x; }, [](caf::error&) {});
+    return n;
+  }
+
+  void TearDown() override {
+    if (reg)
+      reg->stop();
+  }
+};
+
+} // namespace
+
+TEST_F(registry, a_command_activates_the_aggregate_on_demand) {
+  start();
+  aggregate_client client{*reg};
+  EXPECT_EQ(live(), 0u);
+  auto r = client.call<counter::reply>("counter", "a", counter::command{counter::add{3}});
+  ASSERT_TRUE(r) << actors::render(r.error());
+  EXPECT_EQ(*r, 3);
+  EXPECT_EQ(live(), 1u);
+}
+
+TEST_F(registry, an_unknown_type_or_malformed_id_is_an_error) {
+  start();
+  aggregate_client client{*reg};
+  auto r = client.call<counter::reply>("nosuch", "a", counter::command{counter::get{}});
+  ASSERT_FALSE(r);
+  EXPECT_TRUE(actors::is(r.error(), actors::errc::unknown_aggregate_type));
+  auto m = client.call<counter::reply>("counter", "", counter::command{counter::get{}});
+  ASSERT_FALSE(m);
+  EXPECT_TRUE(actors::is(m.error(), actors::errc::invalid_argument));
+}
+
+TEST_F(registry, idle_aggregates_are_passivated_and_reactivated_from_storage) {
+  registry_options opts;
+  opts.shards = 2;
+  opts.idle_timeout = std::chrono::milliseconds{50};
+  opts.passivation_interval = std::chrono::milliseconds{10};
+  start(opts);
+  aggregate_client client{*reg};
+  for (int i = 0; i < 10; ++i)
+    ASSERT_TRUE(client.call<counter::reply>("counter", "p" + std::to_string(i),
+                                             counter::command{counter::add{i + 1}}));
+  EXPECT_EQ(live(), 10u);
+  for (int i = 0; i < 100 && live() > 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(live(), 0u);
+  auto before = recoveries.load();
+  auto r = client.call<counter::reply>("counter", "p4", counter::command{counter::add{100}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, 105);
+  EXPECT_EQ(recoveries.load(), before + 1);
+}
+
+TEST_F(registry, beyond_max_live_the_least_recently_used_are_passivated) {
+  registry_options opts;
+  opts.shards = 1;
+  opts.max_live = 3;
+  start(opts);
+  aggregate_client client{*reg};
+  for (auto id : {"a", "b", "c", "a", "d"})
+    ASSERT_TRUE(client.call<counter::reply>("counter", id, counter::command{counter::add{1}}));
+  // "b" was the least recently used when "d" came.
+  for (int i = 0; i < 100 && live() > 3; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(live(), 3u);
+  auto before = recoveries.load();
+  ASSERT_TRUE(client.call<counter::reply>("counter", "a", counter::command{counter::get{}}));
+  EXPECT_EQ(recoveries.load(), before); // "a" is still live
+  auto b = client.call<counter::reply>("counter", "b", counter::command{counter::get{}});
+  ASSERT_TRUE(b);
+  EXPECT_EQ(*b, 1);
+  EXPECT_EQ(recoveries.load(), before + 1); // "b" was reactivated
+}
+
+TEST_F(registry, commands_racing_with_passivation_are_neither_lost_nor_doubled) {
+  registry_options opts;
+  opts.shards = 1;
+  start(opts);
+  aggregate_client client{*reg};
+  std::vector<std::future<caf::expected<counter::reply>>> fs;
+  caf::scoped_actor self{*sys};
+  for (int round = 0; round < 20; ++round) {
+    for (int i = 0; i < 10; ++i)
+      fs.push_back(client.async<counter::reply>("counter", "race", counter::command{counter::add{1}}));
+    self->send(reg->shards()[0], passivate_all_atom::value);
+  }
+  for (auto& f : fs)
+    ASSERT_TRUE(f.get());
+  auto r = client.call<counter::reply>("counter", "race", counter::command{counter::get{}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, 200);
+}
+
+TEST_F(registry, concurrent_clients_with_expected_versions_never_lose_an_update) {
+  start();
+  aggregate_client client{*reg};
+  constexpr int threads = 4;
+  constexpr int per_thread = 25;
+  std::atomic<int> conflicts{0};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < threads; ++t)
+    ts.emplace_back([&] {
+      for (int done = 0; done < per_thread;) {
+        auto cur = client.call<actors::command_reply>("counter", "cas",
+                                                      counter::command{counter::get{}});
+        ASSERT_TRUE(cur);
+        command_options o;
+        o.expected_version = cur->version;
+        auto r = client.call<counter::reply>("counter", "cas", counter::command{counter::add{1}}, o);
+        if (r) {
+          ++done;
+        } else {
+          ASSERT_TRUE(actors::is(r.error(), actors::errc::wrong_expected_version))
+            << actors::render(r.error());
+          ++conflicts;
+        }
+      }
+    });
+  for (auto& t : ts)
+    t.join();
+  auto r = client.call<actors::command_reply>("counter", "cas", counter::command{counter::get{}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(std::any_cast<int64_t>(r->value), threads * per_thread);
+  EXPECT_EQ(r->version, static_cast<uint64_t>(threads * per_thread));
+}
+
+TEST_F(registry, many_commands_in_flight_from_one_client_with_callbacks) {
+  start();
+  aggregate_client client{*reg};
+  constexpr int n = 2000;
+  std::atomic<int> ok{0};
+  std::promise<void> all;
+  for (int i = 0; i < n; ++i)
+    client.send<counter::reply>("counter", "m" + std::to_string(i % 50),
+                                counter::command{counter::add{1}},
+                                [&](caf::expected<counter::reply> r) {
+                                  if (r && ++ok == n)
+                                    all.set_value();
+                                });
+  ASSERT_EQ(all.get_future().wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  auto r = client.call<counter::reply>("counter", "m7", counter::command{counter::get{}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, n / 50);
+}
+
+TEST_F(registry, an_actor_asks_with_request_then) {
+  start();
+  std::promise<caf::expected<counter::reply>> p;
+  auto reg_copy = *reg;
+  sys->spawn([reg_copy, &p](caf::event_based_actor* self) {
+    ask<counter::reply>(self, reg_copy, "counter", "actor", counter::command{counter::add{9}},
+                        [&p](caf::expected<counter::reply> r) { p.set_value(std::move(r)); });
+  });
+  auto r = p.get_future().get();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, 9);
+}
+
+TEST_F(registry, time_travel_rebuilds_past_states_without_touching_the_live_one) {
+  start();
+  aggregate_client client{*reg};
+  ASSERT_TRUE(client.call<counter::reply>("counter", "tt", counter::command{counter::add{100}}));
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  auto t1 = persistence::now_us();
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_TRUE(client.call<counter::reply>("counter", "tt", counter::command{counter::add{-30}}));
+  auto by_time = client.state_at(*type, "tt", actors::as_of::time(t1));
+  ASSERT_TRUE(by_time) << actors::render(by_time.error());
+  EXPECT_EQ(by_time->state.value, 100);
+  EXPECT_EQ(by_time->version, 1u);
+  auto by_seq = client.state_at(*type, "tt", actors::as_of::sequence(2));
+  ASSERT_TRUE(by_seq);
+  EXPECT_EQ(by_seq->state.value, 70);
+  auto none = client.state_at(*type, "never", actors::as_of::now());
+  ASSERT_FALSE(none);
+  EXPECT_TRUE(actors::is(none.error(), actors::errc::not_found));
+  auto live_state = client.live_state<counter::state>("counter", "tt");
+  ASSERT_TRUE(live_state);
+  EXPECT_EQ(live_state->state.value, 70);
+}
+
+TEST_F(registry, the_upcaster_hook_transforms_old_events_on_recovery) {
+  // An old writer stored AddedV1 (cents); the current model knows Added.
+  counter::AddedV1 v1;
+  v1.set_amount_cents(250);
+  persistence::atomic_write w;
+  w.persistence_id = "counter-old";
+  persistence::event_envelope e;
+  e.event_type = "counter.AddedV1";
+  e.payload = v1.SerializeAsString();
+  w.events.push_back(e);
+  ASSERT_TRUE(store.events->write(std::move(w)));
+  registry_options opts;
+  opts.aggregate.upcaster = [](const persistence::event_envelope& in)
+    -> caf::expected<std::vector<persistence::event_envelope>> {
+    if (in.event_type != "counter.AddedV1")
+      return std::vector<persistence::event_envelope>{in};
+    counter::AddedV1 old;
+    old.ParseFromString(in.payload);
+    counter::Added now;
+    now.set_amount(old.amount_cents() / 100);
+    auto out = in;
+    out.event_type = "counter.Added";
+    out.payload = now.SerializeAsString();
+    // Split into two events to show one-to-many upcasting.
+    counter::Added rest;
+    rest.set_amount(old.amount_cents() % 100);
+    auto out2 = in;
+    out2.event_type = "counter.Added";
+    out2.payload = rest.SerializeAsString();
+    return std::vector<persistence::event_envelope>{out, out2};
+  };
+  start(opts);
+  aggregate_client client{*reg};
+  auto r = client.call<counter::reply>("counter", "old", counter::command{counter::get{}});
+  ASSERT_TRUE(r) << actors::render(r.error());
+  EXPECT_EQ(*r, 52);
+  auto past = client.state_at(*type, "old", actors::as_of::now());
+  ASSERT_TRUE(past);
+  EXPECT_EQ(past->state.history, (std::vector<int64_t>{2, 50}));
+}
