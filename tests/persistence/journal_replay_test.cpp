@@ -163,11 +163,33 @@ TYPED_TEST(journal_replay, deleting_everything_replays_nothing_keeps_highest_5_a
   r = this->replay(1);
   EXPECT_TRUE(r.seqs.empty());
   EXPECT_EQ(r.highest, 5u);
-  auto res = this->events().write(single(pid, "deposited", "e6"));
+  auto w = single(pid, "deposited", "e6");
+  w.expected_sequence_nr = 5; // deleted events still count
+  auto res = this->events().write(std::move(w));
   ESR_ASSERT_OK(res);
   EXPECT_EQ(res->first_sequence_nr, 6u);
   EXPECT_EQ(res->last_sequence_nr, 6u);
   EXPECT_EQ(this->replay(1).seqs, range(6, 6));
+}
+
+TYPED_TEST(journal_replay, deleting_up_to_the_middle_of_an_atomic_write_leaves_the_rest_of_it) {
+  ESR_ASSERT_NO_ERROR(this->events().delete_up_to(pid, 4)); // 4 and 5 were one write
+  EXPECT_EQ(this->replay(1).seqs, range(5, 5));
+  EXPECT_EQ(this->replay(4, 5).seqs, range(5, 5));
+  ASSERT_NO_FATAL_FAILURE(this->reopen());
+  auto r = this->replay(1);
+  EXPECT_EQ(r.seqs, range(5, 5));
+  ASSERT_EQ(r.events.size(), 1u);
+  EXPECT_EQ(r.events[0].payload, "e5");
+  EXPECT_EQ(r.highest, 5u);
+}
+
+TYPED_TEST(journal_replay, deleting_again_with_a_lower_bound_changes_nothing) {
+  ESR_ASSERT_NO_ERROR(this->events().delete_up_to(pid, 3));
+  ESR_ASSERT_NO_ERROR(this->events().delete_up_to(pid, 1));
+  EXPECT_EQ(this->replay(1).seqs, range(4, 5));
+  ASSERT_NO_FATAL_FAILURE(this->reopen());
+  EXPECT_EQ(this->replay(1).seqs, range(4, 5));
 }
 
 TYPED_TEST(journal_replay, deleting_keeps_the_events_in_the_global_log) {
