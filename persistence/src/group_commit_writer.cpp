@@ -176,12 +176,10 @@ void leveldb_journal::commit_group(std::vector<pending_call>& group) {
     if (is(err, errc::corruption))
       err = make_error(errc::io_error, "group commit", st.ToString());
     fail_calls(group, err);
-    // Parked groups are not covered by an fsync any more: their outcome is unknown.
-    for (auto& p : parked_)
-      fail_calls(p.calls, err);
-    parked_.clear();
+    drop_parked(err);
     return;
   }
+  std::vector<std::pair<stream_state*, uint64_t>> highs(staged.begin(), staged.end());
   {
     std::lock_guard<std::mutex> guard{streams_mutex_};
     for (auto& [s, highest] : staged)
@@ -201,10 +199,12 @@ void leveldb_journal::commit_group(std::vector<pending_call>& group) {
   if (sync_now) {
     last_sync_ = std::chrono::steady_clock::now();
     release_parked(); // the fsync above covered every parked group too
+    make_durable(highs);
     publish(group, events, pos);
   } else if (periodic) {
-    parked_.push_back(parked_group{std::move(group), std::move(events), pos});
+    parked_.push_back(parked_group{std::move(group), std::move(events), pos, std::move(highs)});
   } else {
+    make_durable(highs);
     publish(group, events, pos);
   }
 }
@@ -221,10 +221,7 @@ void leveldb_journal::sync_parked(bool force) {
   stat_syncs_.fetch_add(1, std::memory_order_relaxed);
   last_sync_ = std::chrono::steady_clock::now();
   if (!st.ok()) {
-    auto err = make_error(errc::io_error, "periodic fsync", st.ToString());
-    for (auto& p : parked_)
-      fail_calls(p.calls, err);
-    parked_.clear();
+    drop_parked(make_error(errc::io_error, "periodic fsync", st.ToString()));
     return;
   }
   release_parked();
@@ -233,8 +230,30 @@ void leveldb_journal::sync_parked(bool force) {
 void leveldb_journal::release_parked() {
   auto groups = std::move(parked_);
   parked_.clear();
-  for (auto& p : groups)
+  for (auto& p : groups) {
+    make_durable(p.highs);
     publish(p.calls, p.events, p.last_position);
+  }
+}
+
+void leveldb_journal::make_durable(const std::vector<std::pair<stream_state*, uint64_t>>& highs) {
+  std::lock_guard<std::mutex> guard{streams_mutex_};
+  for (auto& [s, highest] : highs)
+    s->durable = std::max(s->durable, highest);
+}
+
+void leveldb_journal::drop_parked(const caf::error& err) {
+  // Parked groups are not covered by an fsync any more: their outcome is unknown.
+  {
+    std::lock_guard<std::mutex> guard{streams_mutex_};
+    for (auto& p : parked_)
+      for (auto& [s, highest] : p.highs)
+        s->highest = s->durable;
+  }
+  next_position_ = durable_position_.load();
+  for (auto& p : parked_)
+    fail_calls(p.calls, err);
+  parked_.clear();
 }
 
 void leveldb_journal::publish(std::vector<pending_call>& calls,

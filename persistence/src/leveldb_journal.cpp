@@ -119,6 +119,7 @@ leveldb_journal::resolve_locked(std::string_view pid, bool create) {
       state.highest = std::max(state.highest, get_be64(marker.data()));
     else if (!ds.ok() && !ds.IsNotFound())
       return from_status(ds, "reading a stream's deletion marker");
+    state.durable = state.highest;
   } else if (st.IsNotFound()) {
     if (!create)
       return nullptr;
@@ -149,7 +150,7 @@ caf::expected<uint64_t> leveldb_journal::replay(std::string_view pid, uint64_t f
     if (*st == nullptr)
       return uint64_t{0};
     id = (*st)->id;
-    highest = (*st)->highest;
+    highest = (*st)->durable;
   }
   from = std::max<uint64_t>(from, 1);
   to = std::min(to, highest);
@@ -220,7 +221,7 @@ caf::expected<uint64_t> leveldb_journal::highest_sequence_nr(std::string_view pi
   auto st = resolve_locked(pid, false);
   if (!st)
     return std::move(st.error());
-  return *st == nullptr ? uint64_t{0} : (*st)->highest;
+  return *st == nullptr ? uint64_t{0} : (*st)->durable;
 }
 
 caf::error leveldb_journal::delete_up_to(std::string_view pid, uint64_t to) {
@@ -234,7 +235,7 @@ caf::error leveldb_journal::delete_up_to(std::string_view pid, uint64_t to) {
     if (*st == nullptr)
       return caf::none;
     id = (*st)->id;
-    highest = (*st)->highest;
+    highest = (*st)->durable;
   }
   to = std::min(to, highest);
   if (to == 0)

@@ -59,6 +59,9 @@ private:
   struct stream_state {
     uint64_t id = 0;       ///< Compact numeric stream id (see key_codec.hpp).
     uint64_t highest = 0;  ///< Highest sequence number written.
+    /// Highest sequence number covered by an fsync (acknowledged): what
+    /// readers see. Behind `highest` while a group is parked (periodic mode).
+    uint64_t durable = 0;
     bool id_stored = true; ///< False until the name/id keys are committed.
   };
 
@@ -74,6 +77,8 @@ private:
     std::vector<pending_call> calls;
     std::vector<event_envelope> events;
     uint64_t last_position = 0;
+    /// The stream highs this group makes durable once its fsync succeeds.
+    std::vector<std::pair<stream_state*, uint64_t>> highs;
   };
 
   // -- stream registry (leveldb_journal.cpp) ---------------------------------
@@ -92,6 +97,11 @@ private:
   void commit_group(std::vector<pending_call>& group);
   void sync_parked(bool force);
   void release_parked();
+  /// Makes `highs` visible to readers (stream_state::durable).
+  void make_durable(const std::vector<std::pair<stream_state*, uint64_t>>& highs);
+  /// Fails every parked group with `err` and rolls the writer's stream and
+  /// position state back to what is durable.
+  void drop_parked(const caf::error& err);
   void publish(std::vector<pending_call>& calls, const std::vector<event_envelope>& events,
                uint64_t last_position);
   void fail_calls(std::vector<pending_call>& calls, const caf::error& err);
