@@ -74,7 +74,7 @@ struct journal_stats {
 
 /// An append-only store of event streams with a global commit order.
 ///
-/// Guarantees (checked by tests/persistence/conformance): replay returns a
+/// Guarantees (checked by the conformance suite in tests/persistence): replay returns a
 /// stream's events in sequence order; the highest sequence number of a stream
 /// never decreases, also after deletion; every committed event gets a strictly
 /// increasing global position and read_all returns them in commit order, with
