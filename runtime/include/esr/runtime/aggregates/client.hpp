@@ -30,10 +30,13 @@ struct command_options {
   std::optional<uint64_t> expected_version;
   /// Copied into the events' metadata. Default: empty.
   std::string correlation_id;
-  /// How long to wait for the answer; 0 waits forever. Default: 30 s. On
+  /// How long to wait for the answer; 0 waits forever. Default: 0. An
+  /// aggregate always answers or stops, and a request to a stopped actor is
+  /// answered with an error, so waiting forever only hangs on a stalled
+  /// disk; a timeout costs a timer per command (CAF's clock thread). On
   /// timeout the caller gets caf::sec::request_timeout (the command may
   /// still be applied: retry with the same command_id).
-  std::chrono::milliseconds timeout{30000};
+  std::chrono::milliseconds timeout{0};
 };
 
 /// Builds the envelope of `cmd` for the aggregate `id` of type `type`.

@@ -1,0 +1,367 @@
+// esr-bench aggregates: durable commands/s through persistent aggregate
+// actors (registry -> shard -> aggregate -> group commit -> reply) against
+// the raw LevelDB WriteBatch(1000)+fsync ceiling in the same run; command
+// latency; recovery of a 1M-event aggregate with and without snapshots;
+// activations/s of passivated aggregates; heap bytes per idle aggregate.
+//
+//   esr-bench aggregates [--json] [--aggregates 10000] [--in-flight 1024]
+//                        [--commands 300000] [--recovery-events 1000000]
+//                        [--idle-aggregates 20000] [--dir D]
+#include <malloc.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <future>
+#include <memory>
+#include <string>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
+#include <google/protobuf/wrappers.pb.h>
+
+#include "bench_util.hpp"
+#include "esr/actors/aggregate_type.hpp"
+#include "esr/actors/errc.hpp"
+#include "esr/persistence/storage.hpp"
+#include "esr/runtime/aggregates/client.hpp"
+#include "esr/runtime/aggregates/registry.hpp"
+
+namespace esr::bench {
+
+namespace {
+
+using namespace esr::runtime::aggregates;
+using counter_state = google::protobuf::Int64Value;
+using counter_event = google::protobuf::Int64Value;
+
+struct incr { int64_t n; }; // persists one event
+struct get {};              // replies without persisting
+using command = std::variant<incr, get>;
+using bench_type = actors::aggregate_type<counter_state, command, int64_t>;
+
+std::shared_ptr<bench_type> make_type(const std::string& name, uint64_t snapshot_every) {
+  auto t = std::make_shared<bench_type>(name);
+  using effect = bench_type::effect;
+  t->on_command([](const counter_state& s, const command& c) -> effect {
+    if (auto x = std::get_if<incr>(&c)) {
+      counter_event e;
+      e.set_value(x->n);
+      return effect::persist(e).then_reply([](const counter_state& s) { return s.value(); });
+    }
+    return effect::reply(s.value());
+  });
+  t->on_event<counter_event>(
+    [](counter_state& s, const counter_event& e) { s.set_value(s.value() + e.value()); });
+  t->snapshot_every(snapshot_every).keep_snapshots(1);
+  return t;
+}
+
+/// Shared by the driver actors of one load run.
+struct load_run {
+  explicit load_run(aggregate_registry r) : reg(std::move(r)) {}
+  aggregate_registry reg;
+  std::string type;
+  std::vector<std::string> ids;
+  command cmd;
+  uint64_t total = 0;
+  std::atomic<uint64_t> issued{0};
+  std::atomic<uint64_t> completed{0};
+  std::atomic<uint64_t> errors{0};
+  std::promise<void> done;
+  bool sequential_ids = false; // ids in order (each once) instead of random
+};
+
+struct driver_data {
+  std::vector<double> latencies_us;
+  uint64_t rng = 0;
+};
+
+void issue(caf::event_based_actor* self, std::shared_ptr<load_run> run,
+           std::shared_ptr<driver_data> d) {
+  auto n = run->issued.fetch_add(1);
+  if (n >= run->total)
+    return;
+  size_t idx;
+  if (run->sequential_ids) {
+    idx = n % run->ids.size();
+  } else {
+    d->rng ^= d->rng << 13;
+    d->rng ^= d->rng >> 7;
+    d->rng ^= d->rng << 17;
+    idx = d->rng % run->ids.size();
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  ask<int64_t>(self, run->reg, run->type, run->ids[idx], run->cmd,
+               [self, run, d, t0](caf::expected<int64_t> r) {
+                 d->latencies_us.push_back(
+                   std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0)
+                     .count());
+                 if (!r)
+                   ++run->errors;
+                 if (run->completed.fetch_add(1) + 1 == run->total)
+                   run->done.set_value();
+                 issue(self, run, d);
+               });
+}
+
+struct load_result {
+  double per_s = 0;
+  uint64_t errors = 0;
+  std::vector<double> latencies_us; // sorted
+};
+
+/// Runs `total` commands with `in_flight` outstanding from two driver actors.
+load_result run_load(caf::actor_system& sys, const aggregate_registry& reg,
+                     const std::string& type, const std::vector<std::string>& ids, command cmd,
+                     uint64_t total, size_t in_flight, bool sequential_ids = false) {
+  auto run = std::make_shared<load_run>(reg);
+  run->type = type;
+  run->ids = ids;
+  run->cmd = cmd;
+  run->total = total;
+  run->sequential_ids = sequential_ids;
+  auto finished = run->done.get_future();
+  constexpr size_t drivers = 2;
+  std::vector<std::shared_ptr<driver_data>> ds;
+  auto t0 = std::chrono::steady_clock::now();
+  for (size_t k = 0; k < drivers; ++k) {
+    auto d = std::make_shared<driver_data>();
+    d->rng = 0x9E3779B97F4A7C15ull * (k + 1);
+    d->latencies_us.reserve(total / drivers + 1);
+    ds.push_back(d);
+    auto slots = in_flight / drivers + (k < in_flight % drivers ? 1 : 0);
+    sys.spawn([run, d, slots](caf::event_based_actor* self) {
+      for (size_t i = 0; i < slots; ++i)
+        issue(self, run, d);
+    });
+  }
+  finished.wait();
+  load_result result;
+  result.per_s = static_cast<double>(total) / seconds_since(t0);
+  result.errors = run->errors.load();
+  for (auto& d : ds)
+    result.latencies_us.insert(result.latencies_us.end(), d->latencies_us.begin(),
+                               d->latencies_us.end());
+  std::sort(result.latencies_us.begin(), result.latencies_us.end());
+  return result;
+}
+
+uint64_t live_count(caf::actor_system& sys, const aggregate_registry& reg) {
+  uint64_t n = 0;
+  caf::scoped_actor self{sys};
+  for (auto& s : reg.shards())
+    self->request(s, caf::infinite, live_count_atom::value)
+      .receive([&](uint64_t x) { n += x; }, [](caf::error&) {});
+  return n;
+}
+
+void passivate_all(caf::actor_system& sys, const aggregate_registry& reg) {
+  caf::scoped_actor self{sys};
+  for (auto& s : reg.shards())
+    self->request(s, caf::infinite, passivate_all_atom::value)
+      .receive([](uint64_t) {}, [](caf::error&) {});
+  while (live_count(sys, reg) > 0)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+}
+
+std::vector<std::string> make_ids(size_t n, const std::string& prefix) {
+  std::vector<std::string> ids;
+  ids.reserve(n);
+  for (size_t i = 0; i < n; ++i)
+    ids.push_back(prefix + std::to_string(i));
+  return ids;
+}
+
+/// Writes `events` one-unit events to `pid` (1000 per atomic write) and, if
+/// `snapshot_every`, the matching snapshots. Returns false on error.
+bool write_history(persistence::storage& st, const std::string& pid, uint64_t events,
+                   uint64_t snapshot_every) {
+  counter_event e;
+  e.set_value(1);
+  auto payload = e.SerializeAsString();
+  uint64_t written = 0;
+  while (written < events) {
+    std::vector<persistence::atomic_write> ws;
+    for (int k = 0; k < 16 && written < events; ++k) {
+      persistence::atomic_write w;
+      w.persistence_id = pid;
+      auto n = std::min<uint64_t>(1000, events - written);
+      w.events.resize(n);
+      for (auto& ev : w.events) {
+        ev.event_type = counter_event::default_instance().GetTypeName();
+        ev.payload = payload;
+      }
+      written += n;
+      ws.push_back(std::move(w));
+    }
+    for (auto& o : st.events->write(std::move(ws)))
+      if (!o)
+        return false;
+  }
+  if (snapshot_every > 0) {
+    for (uint64_t seq = snapshot_every; seq <= events; seq += snapshot_every) {
+      if (seq + 3 * snapshot_every <= events)
+        continue; // Only the newest few matter for recovery.
+      counter_state s;
+      s.set_value(static_cast<int64_t>(seq));
+      persistence::snapshot_envelope env;
+      env.persistence_id = pid;
+      env.sequence_nr = seq;
+      env.state_type = counter_state::default_instance().GetTypeName();
+      env.payload = s.SerializeAsString();
+      if (st.snapshots->save(env))
+        return false;
+    }
+  }
+  return true;
+}
+
+size_t heap_in_use() {
+  auto mi = mallinfo2();
+  return mi.uordblks + mi.hblkhd;
+}
+
+int run(const args& a) {
+  auto json = has_flag(a, "--json");
+  auto aggregates = static_cast<size_t>(int_option(a, "--aggregates", 10000));
+  auto in_flight = static_cast<size_t>(int_option(a, "--in-flight", 1024));
+  auto commands = static_cast<uint64_t>(int_option(a, "--commands", 300000));
+  auto recovery_events = static_cast<uint64_t>(int_option(a, "--recovery-events", 1000000));
+  auto idle_n = static_cast<size_t>(int_option(a, "--idle-aggregates", 20000));
+  constexpr size_t raw_payload_bytes = 64;
+
+  auto raw_dir = fresh_dir(a, "raw");
+  auto raw_sync = raw_leveldb_sync_events_per_s(raw_dir, 300000, raw_payload_bytes);
+  remove_dir(raw_dir);
+
+  caf::actor_system_config cfg;
+  actors::register_errors(cfg);
+  caf::actor_system sys{cfg};
+
+  // 1. Durable commands/s and latency; then activations of passivated ones.
+  auto cmd_dir = fresh_dir(a, "commands");
+  persistence::leveldb_options lo;
+  lo.path = cmd_dir;
+  auto store = persistence::open_leveldb(lo);
+  if (!store) {
+    std::fprintf(stderr, "open_leveldb: %s\n", actors::render(store.error()).c_str());
+    return 1;
+  }
+  registry_options ro;
+  auto reg = aggregate_registry::start(sys, *store, {make_type("bench", 0)}, ro);
+  if (!reg)
+    return 1;
+  auto ids = make_ids(aggregates, "a");
+  run_load(sys, *reg, "bench", ids, incr{1}, aggregates, in_flight, true); // activate all
+  auto load = run_load(sys, *reg, "bench", ids, incr{1}, commands, in_flight);
+  passivate_all(sys, *reg);
+  auto act = run_load(sys, *reg, "bench", ids, get{}, aggregates, in_flight, true);
+  reg->stop();
+
+  // 2. Recovery of one aggregate with a long history.
+  auto rec_dir = fresh_dir(a, "recovery");
+  lo.path = rec_dir;
+  auto rstore = persistence::open_leveldb(lo);
+  if (!rstore)
+    return 1;
+  if (!write_history(*rstore, "snap-big", recovery_events, 1000)
+      || !write_history(*rstore, "nosnap-big", recovery_events, 0))
+    return 1;
+  auto rreg = aggregate_registry::start(sys, *rstore,
+                                        {make_type("snap", 1000), make_type("nosnap", 0)});
+  if (!rreg)
+    return 1;
+  double recovery_snap_ms = 0;
+  double recovery_nosnap_ms = 0;
+  bool recovery_ok = true;
+  {
+    aggregate_client client{*rreg};
+    auto t0 = std::chrono::steady_clock::now();
+    auto r1 = client.call<int64_t>("snap", "big", command{get{}});
+    recovery_snap_ms = seconds_since(t0) * 1000;
+    t0 = std::chrono::steady_clock::now();
+    auto r2 = client.call<int64_t>("nosnap", "big", command{get{}});
+    recovery_nosnap_ms = seconds_since(t0) * 1000;
+    auto want = static_cast<int64_t>(recovery_events);
+    recovery_ok = r1 && r2 && *r1 == want && *r2 == want;
+  }
+  rreg->stop();
+
+  // 3. Heap bytes per idle live aggregate (in-memory store: no block cache).
+  double bytes_per_idle = 0;
+  {
+    auto mreg = aggregate_registry::start(sys, persistence::open_memory(), {make_type("idle", 0)});
+    if (!mreg)
+      return 1;
+    auto idle_ids = make_ids(idle_n, "i");
+    run_load(sys, *mreg, "idle", make_ids(1000, "w"), get{}, 1000, 64, true); // warm up
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    auto before = heap_in_use();
+    run_load(sys, *mreg, "idle", idle_ids, get{}, idle_n, in_flight, true);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    auto after = heap_in_use();
+    if (live_count(sys, *mreg) < idle_n)
+      return 1;
+    bytes_per_idle = (static_cast<double>(after) - static_cast<double>(before))
+                     / static_cast<double>(idle_n);
+    mreg->stop();
+  }
+  remove_dir(cmd_dir);
+  remove_dir(rec_dir);
+
+  auto ratio = raw_sync > 0 ? load.per_s / raw_sync : 0;
+  auto p = [&](double q) { return quantile(load.latencies_us, q); };
+  if (json) {
+    std::printf(
+      "{\"aggregates\":%zu,\"in_flight\":%zu,\"commands\":%llu,\"durability\":\"sync\","
+      "\"commands_sync_per_s\":%.0f,\"raw_sync_events_per_s\":%.0f,\"raw_payload_bytes\":%zu,"
+      "\"command_ratio\":%.3f,\"command_errors\":%llu,"
+      "\"latency_us\":{\"p50\":%.0f,\"p99\":%.0f,\"p999\":%.0f},"
+      "\"recovery_events\":%llu,\"recovery_with_snapshots_ms\":%.2f,"
+      "\"recovery_without_snapshots_ms\":%.1f,\"recovery_correct\":%s,"
+      "\"activations_per_s\":%.0f,\"activation_errors\":%llu,"
+      "\"bytes_per_idle_aggregate\":%.0f,"
+      "\"goals\":{\"commands_sync_per_s\":200000,\"command_ratio\":0.25,"
+      "\"recovery_with_snapshots_ms\":10,\"activations_per_s\":100000,"
+      "\"bytes_per_idle_aggregate\":2048}}\n",
+      aggregates, in_flight, static_cast<unsigned long long>(commands), load.per_s, raw_sync,
+      raw_payload_bytes, ratio, static_cast<unsigned long long>(load.errors), p(0.5), p(0.99),
+      p(0.999), static_cast<unsigned long long>(recovery_events), recovery_snap_ms,
+      recovery_nosnap_ms, recovery_ok ? "true" : "false", act.per_s,
+      static_cast<unsigned long long>(act.errors), bytes_per_idle);
+    return 0;
+  }
+  std::printf("esr-bench aggregates (%zu aggregates, %zu in flight, sync)\n\n", aggregates,
+              in_flight);
+  std::printf("  %-44s %12.0f events/s\n", "raw LevelDB WriteBatch(1000)+fsync", raw_sync);
+  std::printf("  %-44s %12.0f commands/s  (%.3f of raw, goal >= 0.25 and 200k/s)\n",
+              "durable commands through aggregates", load.per_s, ratio);
+  std::printf("  %-44s p50 %.0f us, p99 %.0f us, p99.9 %.0f us\n", "command latency", p(0.5),
+              p(0.99), p(0.999));
+  std::printf("  %-44s %12.2f ms  (goal <= 10 ms)\n", "recovery, 1M events, snapshot/1000",
+              recovery_snap_ms);
+  std::printf("  %-44s %12.1f ms\n", "recovery, 1M events, no snapshot", recovery_nosnap_ms);
+  std::printf("  %-44s %12.0f /s  (goal >= 100k/s)\n", "activations of passivated aggregates",
+              act.per_s);
+  std::printf("  %-44s %12.0f bytes  (goal <= 2048)\n", "heap per idle live aggregate",
+              bytes_per_idle);
+  if (load.errors || act.errors || !recovery_ok)
+    std::printf("\n  errors: %llu commands, %llu activations, recovery %s\n",
+                static_cast<unsigned long long>(load.errors),
+                static_cast<unsigned long long>(act.errors), recovery_ok ? "ok" : "WRONG");
+  return 0;
+}
+
+} // namespace
+
+ESR_BENCH_REGISTER("aggregates", "durable commands/s through aggregate actors, recovery, "
+                                 "activation, memory",
+                   run);
+
+} // namespace esr::bench
