@@ -1,0 +1,40 @@
+# Outcome test of examples/cqrs_shop: fill the shop and query the views;
+# restart (views survive, nothing replayed); rebuild both views from the
+# event store and get the same answers.
+file(REMOVE_RECURSE ${DATA})
+function(run_program out)
+  execute_process(COMMAND ${PROGRAM} ${DATA} ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE o
+                  ERROR_VARIABLE e)
+  message(STATUS "${o}${e}")
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "cqrs_shop exited with ${rc}")
+  endif()
+  set(${out} "${o}" PARENT_SCOPE)
+endfunction()
+function(expect text pattern)
+  if(NOT text MATCHES "${pattern}")
+    message(FATAL_ERROR "expected output matching '${pattern}'")
+  endif()
+endfunction()
+function(expect_answers text)
+  expect("${text}" "order a1 \\[submitted\\] alice: 1 x Keyboard @ \\$49.99, 2 x Mouse @ \\$19.99 = \\$89.97")
+  expect("${text}" "order b1 \\[open\\] bob: 1 x Monitor @ \\$199.00, 1 x Mouse @ \\$17.99 = \\$216.99")
+  expect("${text}" "keyboard +Keyboard +\\$49.99  1 ordered")
+  expect("${text}" "monitor +Monitor +\\$199.00  1 ordered")
+  expect("${text}" "mouse +Mouse +\\$17.99  3 ordered")
+endfunction()
+
+run_program(first)
+expect("${first}" "First run")
+expect_answers("${first}")
+
+run_program(second)
+expect("${second}" "order_summaries: view order_summaries.v1 at position 13 of 13: 0 event\\(s\\) to apply")
+expect("${second}" "product_catalog: view product_catalog.v1 at position 13 of 13: 0 event\\(s\\) to apply")
+expect_answers("${second}")
+
+run_program(third --rebuild)
+expect("${third}" "readers switched to order_summaries.v2 at position 13; order_summaries.v1 dropped")
+expect("${third}" "readers switched to product_catalog.v2 at position 13; product_catalog.v1 dropped")
+expect("${third}" "orders of alice \\(from order_summaries.v2\\)")
+expect_answers("${third}")
