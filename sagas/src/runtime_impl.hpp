@@ -1,0 +1,113 @@
+#pragma once
+
+// Internals of saga_runtime shared by the processor (processor.cpp), the
+// dispatcher actor (dispatcher.cpp) and the public facade (saga_runtime.cpp).
+
+#include <any>
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
+
+#include "esr/sagas/saga_runtime.hpp"
+#include "esr/sagas/saga_records.pb.h"
+
+namespace esr::sagas {
+
+/// A command waiting in the outbox, as the dispatcher handles it.
+struct outbox_item {
+  std::string key;      ///< Its outbox side key (deleted once answered).
+  pb::OutboxEntry entry;
+  uint32_t attempt = 0; ///< Deliveries tried so far.
+  bool resent = false;  ///< True if found in the outbox at start.
+};
+
+/// A timeout to arm in the dispatcher.
+struct timer_item {
+  std::string instance;
+  std::string name;
+  uint64_t seq = 0;
+  int64_t deadline_us = 0;
+};
+
+using outbox_batch = std::shared_ptr<std::vector<outbox_item>>;
+
+/// Sends a batch of outbox items (outbox_batch).
+using saga_dispatch_atom = caf::atom_constant<caf::atom("sg_disp")>;
+/// Re-sends one outbox item after a backoff (outbox_item).
+using saga_retry_atom = caf::atom_constant<caf::atom("sg_retry")>;
+/// Writes the collected outbox deletions.
+using saga_flush_atom = caf::atom_constant<caf::atom("sg_flush")>;
+/// Hands over the collected outbox deletions (answers vector<string>).
+using saga_drain_atom = caf::atom_constant<caf::atom("sg_drain")>;
+/// Arms a timeout (timer_item).
+using saga_arm_atom = caf::atom_constant<caf::atom("sg_arm")>;
+/// Disarms a timeout (instance, name).
+using saga_disarm_atom = caf::atom_constant<caf::atom("sg_disarm")>;
+/// A timeout's delay elapsed (timer_item).
+using saga_fire_atom = caf::atom_constant<caf::atom("sg_fire")>;
+
+/// One instance as the processor keeps it in memory.
+struct instance_record {
+  bool exists = false;       ///< False until its first step (or if never started).
+  uint64_t version = 0;      ///< Its stream's highest sequence number.
+  bool completed = false;
+  std::string outcome;
+  std::any state;
+  uint64_t last_position = 0; ///< Highest global position handled.
+  std::vector<pb::PendingTimer> timers;
+  std::vector<std::string> done_steps;
+  std::vector<std::string> parked; ///< Its parked side keys (stuck if any).
+};
+
+struct saga_runtime::impl {
+  std::shared_ptr<const saga_model> model;
+  std::shared_ptr<persistence::journal> journal;
+  std::shared_ptr<runtime::bus::event_bus> bus;
+  runtime::aggregates::aggregate_registry reg;
+  saga_options opts;
+  caf::actor_system* sys = nullptr;
+  std::string name; ///< model->name(), cached.
+
+  std::unique_ptr<runtime::bus::subscription> sub;
+  caf::actor dispatcher;
+
+  // Processor state, touched only by the subscription thread.
+  std::unordered_map<std::string, instance_record> cache;
+  uint64_t last_checkpoint = 0; ///< The last checkpoint written.
+
+  std::atomic<int64_t> in_flight{0};   ///< Commands sent and not yet answered.
+  std::atomic<bool> busy{false};       ///< The processor is inside a batch.
+  std::atomic<bool> stopped{false};
+  std::atomic<uint64_t> steps{0}, sent{0}, acked{0}, completed{0}, parked_n{0}, skipped{0};
+  std::mutex stop_mtx;
+
+  impl(runtime::aggregates::aggregate_registry r) : reg(std::move(r)) {}
+
+  /// Reports a note to the observer, if any.
+  void report(saga_note::kind k, const std::string& instance, std::string text,
+              std::string state = {}) const;
+
+  /// Loads instance `key` from the journal (exists == false if it never
+  /// started). Errors: journal errors, errc::corrupt_record.
+  caf::expected<instance_record> load(const std::string& key) const;
+
+  /// The processor: handles one batch of the subscription.
+  caf::error process(const runtime::bus::event_batch& batch);
+};
+
+/// Spawns the dispatcher of `rt` (sends outbox commands, runs timeouts).
+caf::actor spawn_dispatcher(caf::actor_system& sys, std::shared_ptr<saga_runtime::impl> rt);
+
+} // namespace esr::sagas
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(esr::sagas::outbox_item)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(esr::sagas::outbox_batch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(esr::sagas::timer_item)

@@ -1,0 +1,303 @@
+#include "esr/sagas/saga_runtime.hpp"
+
+#include <thread>
+
+#include <caf/actor_system.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+
+#include "esr/runtime/bus/checkpoint_store.hpp"
+#include "esr/sagas/error.hpp"
+#include "keys.hpp"
+#include "runtime_impl.hpp"
+
+namespace esr::sagas {
+
+saga_model::~saga_model() = default;
+
+void saga_runtime::impl::report(saga_note::kind k, const std::string& instance,
+                                std::string text, std::string state) const {
+  if (!opts.observer)
+    return;
+  saga_note n;
+  n.what = k;
+  n.saga = name;
+  n.instance = instance;
+  n.text = std::move(text);
+  n.state = std::move(state);
+  opts.observer(n);
+}
+
+caf::expected<instance_record> saga_runtime::impl::load(const std::string& key) const {
+  instance_record rec;
+  auto stream = keys::instance_stream(name, key);
+  auto hi = journal->highest_sequence_nr(stream);
+  if (!hi)
+    return std::move(hi.error());
+  if (*hi > 0) {
+    pb::SagaStep step;
+    bool found = false;
+    auto r = journal->replay(stream, *hi, *hi, 1, [&](const persistence::event_envelope& e) {
+      found = step.ParseFromString(e.payload);
+      return false;
+    });
+    if (!r)
+      return std::move(r.error());
+    if (!found)
+      return make_error(errc::corrupt_record, "saga step", stream, *hi);
+    auto st = model->decode_state(step.state());
+    if (!st)
+      return make_error(errc::corrupt_record, "saga state", stream, *hi);
+    rec.exists = true;
+    rec.version = *hi;
+    rec.completed = step.completed();
+    rec.outcome = step.outcome();
+    rec.state = std::move(*st);
+    rec.last_position = step.last_position();
+    rec.timers.assign(step.timers().begin(), step.timers().end());
+    rec.done_steps.assign(step.done_steps().begin(), step.done_steps().end());
+  }
+  auto err = journal->scan_side(keys::parked_prefix(name, key),
+                                [&](std::string_view k, std::string_view) {
+                                  rec.parked.emplace_back(k);
+                                  return true;
+                                });
+  if (err)
+    return err;
+  return rec;
+}
+
+caf::expected<std::unique_ptr<saga_runtime>>
+saga_runtime::start(caf::actor_system& sys, std::shared_ptr<runtime::bus::event_bus> bus,
+                    runtime::aggregates::aggregate_registry reg,
+                    std::shared_ptr<const saga_model> model, saga_options opts) {
+  if (!model || !bus)
+    return make_error(errc::invalid_argument, "saga model and bus are required");
+  auto& n = model->name();
+  if (n.empty() || n.find('-') != std::string::npos || n.find('/') != std::string::npos)
+    return make_error(errc::invalid_argument, "invalid saga name", n);
+  auto p = std::make_shared<impl>(std::move(reg));
+  p->model = std::move(model);
+  p->name = p->model->name();
+  p->bus = bus;
+  p->journal = bus->source();
+  p->opts = std::move(opts);
+  p->sys = &sys;
+  auto cps = runtime::bus::make_journal_checkpoint_store(p->journal);
+  auto cp = cps->load(keys::checkpoint_name(p->name));
+  if (!cp)
+    return std::move(cp.error());
+  p->last_checkpoint = cp->value_or(0);
+  // The outbox left by the last run, and the stored timeouts.
+  auto items = std::make_shared<std::vector<outbox_item>>();
+  std::vector<timer_item> timers;
+  caf::error corrupt;
+  auto err = p->journal->scan_side(keys::outbox_prefix(p->name),
+                                   [&](std::string_view k, std::string_view v) {
+                                     outbox_item item;
+                                     item.key = std::string{k};
+                                     item.resent = true;
+                                     if (!item.entry.ParseFromArray(v.data(),
+                                                                    static_cast<int>(v.size()))) {
+                                       corrupt = make_error(errc::corrupt_record, "outbox",
+                                                            item.key);
+                                       return false;
+                                     }
+                                     items->push_back(std::move(item));
+                                     return true;
+                                   });
+  if (!err)
+    err = p->journal->scan_side(keys::timer_prefix(p->name),
+                                [&](std::string_view k, std::string_view v) {
+                                  pb::TimerRecord tr;
+                                  if (!tr.ParseFromArray(v.data(), static_cast<int>(v.size()))) {
+                                    corrupt = make_error(errc::corrupt_record, "timer",
+                                                         std::string{k});
+                                    return false;
+                                  }
+                                  timers.push_back(timer_item{tr.instance(), tr.name(),
+                                                              tr.seq(), tr.deadline_us()});
+                                  return true;
+                                });
+  if (err)
+    return err;
+  if (corrupt)
+    return corrupt;
+  p->dispatcher = spawn_dispatcher(sys, p);
+  if (!items->empty()) {
+    p->in_flight += static_cast<int64_t>(items->size());
+    caf::anon_send(p->dispatcher, saga_dispatch_atom::value, std::move(items));
+  }
+  for (auto& t : timers)
+    caf::anon_send(p->dispatcher, saga_arm_atom::value, std::move(t));
+  runtime::bus::subscription_options so;
+  so.name = keys::checkpoint_name(p->name);
+  so.start = runtime::bus::start_position::after(p->last_checkpoint);
+  so.max_batch = p->opts.max_batch;
+  so.handler_retries = 1000000; // A failed step batch is retried, not dropped.
+  so.retry_backoff = std::chrono::milliseconds{10};
+  auto raw = p.get();
+  auto sub = bus->subscribe(std::move(so), [raw](const runtime::bus::event_batch& b) {
+    return raw->process(b);
+  });
+  if (!sub) {
+    caf::anon_send_exit(p->dispatcher, caf::exit_reason::user_shutdown);
+    return std::move(sub.error());
+  }
+  p->sub = std::move(*sub);
+  return std::unique_ptr<saga_runtime>{new saga_runtime(std::move(p))};
+}
+
+saga_runtime::~saga_runtime() {
+  stop();
+}
+
+void saga_runtime::stop() {
+  if (!impl_)
+    return;
+  std::lock_guard<std::mutex> guard{impl_->stop_mtx};
+  if (impl_->stopped.exchange(true))
+    return;
+  if (impl_->sub)
+    impl_->sub->stop();
+  // Write the deletions of answered outbox entries before leaving.
+  caf::scoped_actor self{*impl_->sys};
+  std::vector<std::string> deletes;
+  self->request(impl_->dispatcher, std::chrono::seconds{5}, saga_drain_atom::value)
+    .receive([&](std::vector<std::string>& xs) { deletes = std::move(xs); },
+             [](caf::error&) {});
+  if (!deletes.empty()) {
+    persistence::atomic_write w;
+    w.persistence_id = keys::checkpoint_name(impl_->name);
+    for (auto& k : deletes)
+      w.side_writes.push_back({std::move(k), std::nullopt});
+    (void) impl_->journal->write(std::move(w));
+  }
+  caf::anon_send_exit(impl_->dispatcher, caf::exit_reason::user_shutdown);
+  impl_->dispatcher = nullptr;
+}
+
+caf::expected<std::optional<instance_info>>
+saga_runtime::instance(const std::string& key) const {
+  auto rec = impl_->load(key);
+  if (!rec)
+    return std::move(rec.error());
+  if (!rec->exists && rec->parked.empty())
+    return std::optional<instance_info>{};
+  instance_info info;
+  info.instance = key;
+  info.version = rec->version;
+  info.completed = rec->completed;
+  info.stuck = !rec->parked.empty();
+  info.outcome = rec->outcome;
+  if (rec->exists)
+    info.state = impl_->model->describe_state(rec->state);
+  for (auto& t : rec->timers)
+    info.timers.push_back(t.name());
+  return std::optional<instance_info>{std::move(info)};
+}
+
+caf::expected<std::optional<std::any>> saga_runtime::state_of(const std::string& key) const {
+  auto rec = impl_->load(key);
+  if (!rec)
+    return std::move(rec.error());
+  if (!rec->exists)
+    return std::optional<std::any>{};
+  return std::optional<std::any>{std::move(rec->state)};
+}
+
+caf::expected<std::vector<dead_letter_info>> saga_runtime::parked() const {
+  std::vector<dead_letter_info> result;
+  caf::error corrupt;
+  auto err = impl_->journal->scan_side(keys::parked_prefix(impl_->name),
+                                       [&](std::string_view k, std::string_view v) {
+                                         pb::DeadLetter dl;
+                                         if (!dl.ParseFromArray(v.data(),
+                                                                static_cast<int>(v.size()))) {
+                                           corrupt = make_error(errc::corrupt_record,
+                                                                "dead letter", std::string{k});
+                                           return false;
+                                         }
+                                         dead_letter_info d;
+                                         d.instance = dl.instance();
+                                         d.error = dl.error();
+                                         d.attempts = dl.attempts();
+                                         d.persistence_id = dl.persistence_id();
+                                         d.sequence_nr = dl.sequence_nr();
+                                         d.global_position = dl.global_position();
+                                         d.event_type = dl.event_type();
+                                         result.push_back(std::move(d));
+                                         return true;
+                                       });
+  if (err)
+    return err;
+  if (corrupt)
+    return corrupt;
+  return result;
+}
+
+caf::error saga_runtime::replay_parked(const std::string& key) {
+  bool any = false;
+  auto err = impl_->journal->scan_side(keys::parked_prefix(impl_->name, key),
+                                       [&](std::string_view, std::string_view) {
+                                         any = true;
+                                         return false;
+                                       });
+  if (err)
+    return err;
+  if (!any)
+    return make_error(errc::not_found, "no parked events", key);
+  pb::ReplayRequested rr;
+  rr.set_saga(impl_->name);
+  rr.set_instance(key);
+  persistence::atomic_write w;
+  w.persistence_id = keys::dlq_stream(impl_->name, key);
+  persistence::event_envelope env;
+  env.persistence_id = w.persistence_id;
+  env.event_type = pb::ReplayRequested::default_instance().GetTypeName();
+  rr.SerializeToString(&env.payload);
+  env.metadata.correlation_id = key;
+  w.events.push_back(std::move(env));
+  auto r = impl_->journal->write(std::move(w));
+  if (!r)
+    return std::move(r.error());
+  return caf::none;
+}
+
+caf::error saga_runtime::wait_idle(std::chrono::milliseconds timeout) const {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  int stable = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (!impl_->sub || !impl_->sub->running()) {
+      auto f = impl_->sub ? impl_->sub->failure() : caf::error{};
+      return f ? f : make_error(errc::stopped, impl_->name);
+    }
+    auto last = impl_->journal->last_position();
+    if (impl_->sub->position() >= last && impl_->in_flight.load() == 0 && !impl_->busy.load()) {
+      if (++stable >= 3)
+        return caf::none;
+    } else {
+      stable = 0;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{2});
+  }
+  return make_error(errc::timeout, impl_->name);
+}
+
+saga_stats saga_runtime::stats() const {
+  saga_stats s;
+  s.steps = impl_->steps.load();
+  s.commands_sent = impl_->sent.load();
+  s.commands_acked = impl_->acked.load();
+  s.completed = impl_->completed.load();
+  s.parked = impl_->parked_n.load();
+  s.skipped = impl_->skipped.load();
+  return s;
+}
+
+const saga_model& saga_runtime::model() const {
+  return *impl_->model;
+}
+
+} // namespace esr::sagas
