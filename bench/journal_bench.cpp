@@ -23,9 +23,10 @@ using namespace esr::persistence;
 constexpr size_t payload_bytes = 100;
 
 /// Keeps `writers` single-event appends in flight for `seconds` (writer w
-/// appends to stream "bench-w") and returns acknowledged events/s. Like
-/// application code, a client thread builds and submits the writes; the
-/// journal's completion callbacks only hand the writer back to it.
+/// appends to stream "bench-w" with its expected sequence number, as an
+/// aggregate does) and returns acknowledged events/s. Like application code,
+/// a client thread builds and submits the writes; the journal's completion
+/// callbacks only hand the writer back to it.
 double append_rate(journal& j, int writers, double seconds, const std::string& payload) {
   std::mutex m;
   std::condition_variable cv;
@@ -33,6 +34,7 @@ double append_rate(journal& j, int writers, double seconds, const std::string& p
   uint64_t acked = 0;
   int in_flight = 0;
   std::vector<std::string> names;
+  std::vector<uint64_t> seqs(static_cast<size_t>(writers), 0); // last acknowledged per writer
   for (int w = 0; w < writers; ++w) {
     names.push_back("bench-" + std::to_string(w));
     ready.push_back(w);
@@ -60,6 +62,7 @@ double append_rate(journal& j, int writers, double seconds, const std::string& p
     for (int w : batch) {
       atomic_write aw;
       aw.persistence_id = names[static_cast<size_t>(w)];
+      aw.expected_sequence_nr = seqs[static_cast<size_t>(w)]; // as an aggregate would
       aw.events.resize(1);
       aw.events[0].event_type = "bench.Event";
       aw.events[0].payload = payload;
@@ -71,6 +74,7 @@ double append_rate(journal& j, int writers, double seconds, const std::string& p
         auto wake = ready.empty() || in_flight == 0;
         if (out.size() == 1 && out[0]) {
           ++acked;
+          seqs[static_cast<size_t>(w)] = out[0]->last_sequence_nr;
           ready.push_back(w);
         }
         if (wake)

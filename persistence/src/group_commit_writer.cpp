@@ -21,8 +21,39 @@
 
 namespace esr::persistence::detail {
 
+void leveldb_journal::prepare(pending_call& call) const {
+  auto n = call.writes.size();
+  call.timestamp_us = now_us();
+  call.rejected.resize(n);
+  call.records.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    auto& w = call.writes[i];
+    auto& invalid = call.rejected[i];
+    if (w.events.empty() && w.side_writes.empty())
+      invalid = make_error(errc::invalid_argument, "empty atomic write");
+    else if (!w.events.empty() && !valid_persistence_id(w.persistence_id))
+      invalid = make_error(errc::serialization_failed, "invalid persistence id");
+    for (size_t j = 0; !invalid && j < w.events.size(); ++j)
+      invalid = validate_event(w.events[j], db_->opts.max_payload_bytes);
+    if (invalid || !w.expected_sequence_nr || w.events.empty())
+      continue;
+    auto seq = *w.expected_sequence_nr;
+    auto& records = call.records[i];
+    records.resize(w.events.size());
+    for (size_t j = 0; j < w.events.size(); ++j) {
+      auto& e = w.events[j];
+      e.persistence_id = w.persistence_id;
+      e.sequence_nr = ++seq;
+      if (e.timestamp_us == 0)
+        e.timestamp_us = call.timestamp_us;
+      encode_event(e, records[j]);
+    }
+  }
+}
+
 void leveldb_journal::write_async(std::vector<atomic_write> writes, write_callback done) {
-  pending_call call{std::move(writes), std::move(done), {}};
+  pending_call call{std::move(writes), std::move(done), {}, {}, {}, 0};
+  prepare(call);
   {
     std::lock_guard<std::mutex> guard{queue_mutex_};
     if (!stopping_) {
@@ -79,27 +110,20 @@ void leveldb_journal::commit_group(std::vector<pending_call>& group) {
   std::vector<event_envelope> events;
   auto want_events = has_listeners_.load();
   auto pos = next_position_;
-  auto ts = now_us();
   std::string key;
   std::string record;
   {
     std::lock_guard<std::mutex> guard{streams_mutex_};
     for (auto& call : group) {
       call.outcomes.reserve(call.writes.size());
-      for (auto& w : call.writes) {
-        if (w.events.empty() && w.side_writes.empty()) {
-          call.outcomes.emplace_back(make_error(errc::invalid_argument, "empty atomic write"));
+      for (size_t wi = 0; wi < call.writes.size(); ++wi) {
+        auto& w = call.writes[wi];
+        if (call.rejected[wi]) {
+          call.outcomes.emplace_back(std::move(call.rejected[wi]));
           continue;
         }
-        caf::error invalid;
-        if (!w.events.empty() && !valid_persistence_id(w.persistence_id))
-          invalid = make_error(errc::serialization_failed, "invalid persistence id");
-        for (size_t i = 0; !invalid && i < w.events.size(); ++i)
-          invalid = validate_event(w.events[i], opts.max_payload_bytes);
-        if (invalid) {
-          call.outcomes.emplace_back(std::move(invalid));
-          continue;
-        }
+        auto& prepared = call.records[wi];
+        auto ts = call.timestamp_us;
         write_result res;
         res.timestamp_us = ts;
         if (!w.events.empty()) {
@@ -127,17 +151,22 @@ void leveldb_journal::commit_group(std::vector<pending_call>& group) {
           }
           res.first_sequence_nr = current + 1;
           res.first_global_position = pos + 1;
-          for (auto& e : w.events) {
+          for (size_t ei = 0; ei < w.events.size(); ++ei) {
+            auto& e = w.events[ei];
             e.persistence_id = w.persistence_id;
             e.sequence_nr = ++current;
             e.global_position = ++pos;
+            char key_buf[9];
+            key_buf[0] = global_tag;
+            store_be64(key_buf + 1, e.global_position);
+            if (!prepared.empty()) { // encoded by prepare() with these numbers
+              batch.Put(leveldb::Slice{key_buf, sizeof key_buf}, prepared[ei]);
+              continue;
+            }
             if (e.timestamp_us == 0)
               e.timestamp_us = ts;
             record.clear();
             encode_event(e, record);
-            char key_buf[9];
-            key_buf[0] = global_tag;
-            store_be64(key_buf + 1, e.global_position);
             batch.Put(leveldb::Slice{key_buf, sizeof key_buf}, record);
           }
           batch.Put(event_key(s->id, current),

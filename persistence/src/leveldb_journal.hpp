@@ -70,7 +70,19 @@ private:
     std::vector<atomic_write> writes;
     write_callback done;
     write_outcomes outcomes;
+    /// Per write: why it is rejected, found by prepare() before queueing.
+    std::vector<caf::error> rejected;
+    /// Per write: its records, encoded by prepare() on the caller's thread
+    /// when the write names its expected sequence number (so the sequence
+    /// numbers are known; the writer only stores them if that holds).
+    std::vector<std::vector<std::string>> records;
+    /// Timestamp given to events without one: when the call was made.
+    int64_t timestamp_us = 0;
   };
+
+  /// Validates and, where possible, encodes the writes of `call` on the
+  /// caller's thread, keeping that work off the writer thread.
+  void prepare(pending_call& call) const;
 
   /// Calls written but not yet covered by an fsync (periodic mode).
   struct parked_group {

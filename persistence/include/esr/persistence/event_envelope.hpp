@@ -23,7 +23,7 @@ struct event_metadata {
 
 /// One event as stored in and read from a journal. On write, the journal
 /// assigns `sequence_nr` and `global_position` (the values given are ignored)
-/// and sets `timestamp_us` to the commit time when it is 0.
+/// and, when `timestamp_us` is 0, sets it to the time of the write call.
 struct event_envelope {
   std::string persistence_id;   ///< Stream name, "<category>-<id>".
   uint64_t sequence_nr = 0;     ///< 1-based position inside the stream.

@@ -49,7 +49,7 @@ struct write_result {
   uint64_t last_sequence_nr = 0;      ///< The stream's new highest sequence number.
   uint64_t first_global_position = 0; ///< 0 if the write held no events.
   uint64_t last_global_position = 0;
-  int64_t timestamp_us = 0;           ///< Commit time given to events without one.
+  int64_t timestamp_us = 0;           ///< Time given to events without one (the write call's).
 };
 
 /// The outcome of each write of a write_async call, in the order given.
