@@ -1,0 +1,160 @@
+#include "recovery.hpp"
+
+#include <chrono>
+#include <future>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
+
+#include "esr/actors/errc.hpp"
+#include "esr/actors/messages.hpp"
+#include "esr/actors/time_travel.hpp"
+#include "esr/runtime/aggregates/registry.hpp"
+
+namespace esr::loadtest {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+double since(clock::time_point t0) {
+  return std::chrono::duration<double>(clock::now() - t0).count();
+}
+
+using model_map = std::unordered_map<std::string, const actors::aggregate_model*>;
+
+// Activates every aggregate of `pids` through `reg`, `in_flight` at a time,
+// handing each recovered state to `w`. Completes `done` with the first error.
+// The returned behavior keeps the request loop alive until the actor quits.
+caf::behavior recover_all(caf::event_based_actor* self, runtime::aggregates::aggregate_registry reg,
+                 std::shared_ptr<std::vector<std::string>> pids, size_t in_flight,
+                 workload* w, std::shared_ptr<std::promise<caf::error>> done) {
+  struct progress {
+    size_t next = 0;
+    size_t answered = 0;
+    caf::error first_error;
+  };
+  auto st = std::make_shared<progress>();
+  auto issue = std::make_shared<std::function<void()>>();
+  std::weak_ptr<std::function<void()>> next_one = issue;
+  auto again = [next_one] {
+    if (auto f = next_one.lock())
+      (*f)();
+  };
+  *issue = [=] {
+    if (st->next == pids->size()) {
+      if (st->answered == pids->size()) {
+        done->set_value(st->first_error);
+        self->quit();
+      }
+      return;
+    }
+    auto& pid = (*pids)[st->next++];
+    auto type = std::string{persistence::category_of(pid)};
+    self
+      ->request(reg.shard_for(pid), std::chrono::seconds{60}, actors::get_state_atom::value,
+                pid)
+      .then(
+        [=](actors::state_copy& s) {
+          ++st->answered;
+          w->add_state(type, pid, s.state);
+          again();
+        },
+        [=](caf::error& e) {
+          ++st->answered;
+          if (!st->first_error)
+            st->first_error = std::move(e);
+          again();
+        });
+  };
+  for (size_t i = 0; i < in_flight && i < pids->size(); ++i)
+    (*issue)();
+  if (pids->empty()) {
+    done->set_value(caf::none);
+    self->quit();
+  }
+  return {[issue](int) {}};
+}
+
+caf::error recover_through_runtime(const recovery_options& opts, const type_list& types,
+                                   persistence::storage store,
+                                   std::shared_ptr<std::vector<std::string>> pids,
+                                   workload& w) {
+  caf::actor_system_config cfg;
+  actors::register_errors(cfg);
+  if (opts.threads > 0)
+    cfg.set("scheduler.max-threads", static_cast<caf::config_value::integer>(opts.threads));
+  caf::actor_system sys{cfg};
+  runtime::aggregates::registry_options ro;
+  ro.shards = opts.shards;
+  ro.idle_timeout = std::chrono::milliseconds{0};
+  auto reg = runtime::aggregates::aggregate_registry::start(sys, std::move(store), types, ro);
+  if (!reg)
+    return std::move(reg.error());
+  auto done = std::make_shared<std::promise<caf::error>>();
+  auto result = done->get_future();
+  auto r = *reg;
+  auto wp = &w;
+  auto in_flight = opts.in_flight;
+  sys.spawn([r, pids, in_flight, wp, done](caf::event_based_actor* self) {
+    return recover_all(self, r, pids, in_flight, wp, done);
+  });
+  auto err = result.get();
+  reg->stop();
+  return err;
+}
+
+} // namespace
+
+caf::expected<recovery_figures>
+recover_and_verify(const recovery_options& opts, const type_list& types, workload& w) {
+  recovery_figures fig;
+  fig.through_runtime = opts.through_runtime;
+  auto t0 = clock::now();
+  auto store = persistence::open_leveldb(opts.store);
+  if (!store)
+    return std::move(store.error());
+  fig.open_s = since(t0);
+  model_map models;
+  for (auto& t : types)
+    models.emplace(t->type_name(), t.get());
+  // Every stream of our types, in order of first appearance.
+  t0 = clock::now();
+  auto pids = std::make_shared<std::vector<std::string>>();
+  {
+    std::unordered_set<std::string> seen;
+    auto read = store->events->read_all(
+      1, persistence::max_seq, persistence::event_filter::all(),
+      [&](const persistence::event_envelope& e) {
+        if (models.count(std::string{persistence::category_of(e.persistence_id)}) > 0
+            && seen.insert(e.persistence_id).second)
+          pids->push_back(e.persistence_id);
+        return true;
+      });
+    if (!read)
+      return std::move(read.error());
+  }
+  fig.scan_s = since(t0);
+  fig.aggregates = pids->size();
+  w.begin_verify();
+  t0 = clock::now();
+  if (opts.through_runtime) {
+    if (auto err = recover_through_runtime(opts, types, std::move(*store), pids, w))
+      return err;
+  } else {
+    for (auto& pid : *pids) {
+      auto& model = *models.at(std::string{persistence::category_of(pid)});
+      auto r = actors::rebuild_state(model, *store, pid, actors::as_of::now());
+      if (!r)
+        return std::move(r.error());
+      w.add_state(model.type_name(), pid, model.copy_state(*r->state));
+    }
+  }
+  fig.recover_s = since(t0);
+  return fig;
+}
+
+} // namespace esr::loadtest
