@@ -1,0 +1,229 @@
+// esr-bench sagas: order-fulfilment saga completions/s with N concurrent
+// orders (all placed at once, happy path: reserve stock -> charge ->
+// confirm), and the time from OrderPlaced (the PlaceOrder reply: the event
+// is durable) to the saga's completion after OrderConfirmed (p50/p99), on a
+// LevelDB journal in sync mode (each acknowledged write fsynced, group
+// commit), in the same run as the raw LevelDB sync ceiling.
+//
+//   esr-bench sagas [--json] [--orders 1000,10000] [--skus 100] [--dir D]
+//                   [--durability sync|periodic]
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "bench_util.hpp"
+
+#ifdef ESR_HAVE_ORDER_PAYMENT
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+
+#include "aggregates.hpp"
+#include "esr/runtime/aggregates/client.hpp"
+#include "esr/runtime/bus/event_bus.hpp"
+#include "esr/sagas/error.hpp"
+#include "esr/sagas/saga_runtime.hpp"
+#include "fulfilment_saga.hpp"
+
+namespace esr::bench {
+
+namespace {
+
+using namespace order_payment;
+namespace agg = esr::runtime::aggregates;
+using clock_type = std::chrono::steady_clock;
+
+struct saga_result {
+  size_t orders = 0;
+  double seconds = 0;
+  double completions_per_s = 0;
+  double p50_ms = 0;
+  double p99_ms = 0;
+  uint64_t groups = 0; ///< Journal group commits during the run.
+  uint64_t events = 0; ///< Events stored during the run.
+  bool ok = false;
+};
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+           clock_type::now().time_since_epoch())
+    .count();
+}
+
+saga_result run_orders(const args& a, size_t n, int skus, persistence::durability_mode mode) {
+  saga_result res;
+  res.orders = n;
+  auto dir = fresh_dir(a, "sagas-" + std::to_string(n));
+  caf::actor_system_config cfg;
+  esr::sagas::register_errors(cfg);
+  auto sys = std::make_unique<caf::actor_system>(cfg);
+  persistence::leveldb_options lo;
+  lo.path = dir;
+  lo.durability = mode;
+  auto store = persistence::open_leveldb(lo);
+  if (!store) {
+    std::fprintf(stderr, "esr-bench: %s\n", esr::sagas::render(store.error()).c_str());
+    return res;
+  }
+  auto reg = agg::aggregate_registry::start(
+    *sys, *store, {make_order_type(), make_inventory_type(), make_payment_type()});
+  if (!reg) {
+    std::fprintf(stderr, "esr-bench: %s\n", esr::sagas::render(reg.error()).c_str());
+    return res;
+  }
+  auto bus = runtime::bus::event_bus::make(store->events);
+  std::vector<std::atomic<int64_t>> placed(n);
+  std::vector<double> latencies_ms;
+  latencies_ms.reserve(n);
+  std::mutex m;
+  std::condition_variable cv;
+  size_t done = 0;
+  esr::sagas::saga_options so;
+  so.observer = [&](const esr::sagas::saga_note& note) {
+    if (note.what != esr::sagas::saga_note::kind::completed)
+      return;
+    auto idx = std::stoul(note.instance.substr(1));
+    auto t = now_ns();
+    std::lock_guard<std::mutex> guard{m};
+    if (idx < n && placed[idx].load() > 0)
+      latencies_ms.push_back(static_cast<double>(t - placed[idx].load()) / 1e6);
+    if (++done == n)
+      cv.notify_one();
+  };
+  auto rt = esr::sagas::saga_runtime::start(*sys, bus, *reg, make_fulfilment_saga(), so);
+  if (!rt) {
+    std::fprintf(stderr, "esr-bench: %s\n", esr::sagas::render(rt.error()).c_str());
+    reg->stop();
+    return res;
+  }
+  {
+    agg::aggregate_client client{*reg};
+    for (int s = 0; s < skus; ++s) {
+      AddStock st;
+      st.set_sku("sku" + std::to_string(s));
+      st.set_quantity(1000000);
+      (void) client.call<StockLevel>("inventory", st.sku(), inventory_command{st});
+    }
+    auto before = store->events->stats();
+    auto t0 = clock_type::now();
+    for (size_t i = 0; i < n; ++i) {
+      PlaceOrder p;
+      p.set_order_id("b" + std::to_string(i));
+      p.set_customer("c" + std::to_string(i % 1000));
+      p.set_sku("sku" + std::to_string(i % static_cast<size_t>(skus)));
+      p.set_quantity(1);
+      p.set_total_cents(1999);
+      p.set_card(card_ok);
+      agg::command_options co;
+      co.command_id = "bench/" + p.order_id();
+      client.send<OrderState>(
+        "order", p.order_id(), order_command{p},
+        [&placed, i](caf::expected<OrderState> r) {
+          if (r)
+            placed[i].store(now_ns());
+        },
+        co);
+    }
+    std::unique_lock<std::mutex> lock{m};
+    res.ok = cv.wait_for(lock, std::chrono::seconds{300}, [&] { return done == n; });
+    res.seconds = seconds_since(t0);
+    auto after = store->events->stats();
+    res.groups = after.groups - before.groups;
+    res.events = after.events - before.events;
+  }
+  (*rt)->stop();
+  reg->stop();
+  rt->reset();
+  sys.reset();
+  remove_dir(dir);
+  std::sort(latencies_ms.begin(), latencies_ms.end());
+  res.completions_per_s = res.seconds > 0 ? static_cast<double>(done) / res.seconds : 0;
+  res.p50_ms = quantile(latencies_ms, 0.50);
+  res.p99_ms = quantile(latencies_ms, 0.99);
+  return res;
+}
+
+std::vector<size_t> parse_counts(const std::string& s) {
+  std::vector<size_t> result;
+  std::stringstream in{s};
+  std::string item;
+  while (std::getline(in, item, ','))
+    if (!item.empty())
+      result.push_back(static_cast<size_t>(std::stoull(item)));
+  return result;
+}
+
+int run(const args& a) {
+  auto json = has_flag(a, "--json");
+  auto counts = parse_counts(option(a, "--orders", "1000,10000"));
+  auto skus = static_cast<int>(int_option(a, "--skus", 100));
+  auto mode_name = option(a, "--durability", "sync");
+  auto mode = mode_name == "periodic" ? persistence::durability_mode::periodic
+                                      : persistence::durability_mode::sync;
+  auto raw_dir = fresh_dir(a, "raw");
+  auto raw_sync = raw_leveldb_sync_events_per_s(raw_dir, 200000, 100, 1000);
+  remove_dir(raw_dir);
+  std::vector<saga_result> results;
+  for (auto n : counts)
+    results.push_back(run_orders(a, n, skus, mode));
+  bool ok = true;
+  for (auto& r : results)
+    ok = ok && r.ok;
+  if (json) {
+    std::printf("{\"durability\":\"%s\",\"raw_sync_events_per_s\":%.0f,\"goal_completions_per_s\":20000,\"runs\":[",
+                mode_name.c_str(), raw_sync);
+    for (size_t i = 0; i < results.size(); ++i) {
+      auto& r = results[i];
+      std::printf("%s{\"concurrent_orders\":%zu,\"ok\":%s,\"seconds\":%.3f,"
+                  "\"completions_per_s\":%.0f,\"p50_placed_to_confirmed_ms\":%.2f,"
+                  "\"p99_placed_to_confirmed_ms\":%.2f,\"events_stored\":%llu,"
+                  "\"group_commits\":%llu}",
+                  i ? "," : "", r.orders, r.ok ? "true" : "false", r.seconds,
+                  r.completions_per_s, r.p50_ms, r.p99_ms,
+                  static_cast<unsigned long long>(r.events),
+                  static_cast<unsigned long long>(r.groups));
+    }
+    std::printf("]}\n");
+    return ok ? 0 : 1;
+  }
+  std::printf("esr-bench sagas (order fulfilment, %s durability, %d SKUs)\n\n",
+              mode_name.c_str(), skus);
+  std::printf("  %-36s %12.0f events/s\n", "raw LevelDB WriteBatch(1000)+fsync", raw_sync);
+  for (auto& r : results)
+    std::printf("  %6zu concurrent orders: %8.0f completions/s  (%.2f s; placed->confirmed "
+                "p50 %.1f ms, p99 %.1f ms; %llu events in %llu group commits)%s\n",
+                r.orders, r.completions_per_s, r.seconds, r.p50_ms, r.p99_ms,
+                static_cast<unsigned long long>(r.events),
+                static_cast<unsigned long long>(r.groups), r.ok ? "" : "  INCOMPLETE");
+  std::printf("\n  goal: >= 20000 completions/s in sync mode\n");
+  return ok ? 0 : 1;
+}
+
+} // namespace
+
+ESR_BENCH_REGISTER("sagas", "order-fulfilment saga completions/s and placed->confirmed p99", run);
+
+} // namespace esr::bench
+
+#else // ESR_HAVE_ORDER_PAYMENT
+
+namespace esr::bench {
+namespace {
+int run_unavailable(const args&) {
+  std::fprintf(stderr, "esr-bench sagas needs the order_payment example "
+                       "(configure with ESR_BUILD_EXAMPLES=ON)\n");
+  return 2;
+}
+} // namespace
+ESR_BENCH_REGISTER("sagas", "order-fulfilment saga benchmark (needs the examples)",
+                   run_unavailable);
+} // namespace esr::bench
+
+#endif
