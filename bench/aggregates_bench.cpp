@@ -6,7 +6,8 @@
 //
 //   esr-bench aggregates [--json] [--aggregates 10000] [--in-flight 1024]
 //                        [--commands 300000] [--recovery-events 1000000]
-//                        [--idle-aggregates 20000] [--dir D]
+//                        [--idle-aggregates 20000] [--activations 50000]
+//                        [--durability sync] [--dir D]
 #include <malloc.h>
 
 #include <algorithm>
@@ -170,6 +171,13 @@ void passivate_all(caf::actor_system& sys, const aggregate_registry& reg) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
 }
 
+/// Waits until every shard of `reg` (and so every aggregate) has stopped.
+void wait_stopped(caf::actor_system& sys, const aggregate_registry& reg) {
+  caf::scoped_actor self{sys};
+  for (auto& s : reg.shards())
+    self->wait_for(s);
+}
+
 std::vector<std::string> make_ids(size_t n, const std::string& prefix) {
   std::vector<std::string> ids;
   ids.reserve(n);
@@ -234,6 +242,7 @@ int run(const args& a) {
   auto commands = static_cast<uint64_t>(int_option(a, "--commands", 300000));
   auto recovery_events = static_cast<uint64_t>(int_option(a, "--recovery-events", 1000000));
   auto idle_n = static_cast<size_t>(int_option(a, "--idle-aggregates", 20000));
+  auto activation_n = static_cast<size_t>(int_option(a, "--activations", 50000));
   constexpr size_t raw_payload_bytes = 64;
 
   auto raw_dir = fresh_dir(a, "raw");
@@ -244,28 +253,9 @@ int run(const args& a) {
   actors::register_errors(cfg);
   caf::actor_system sys{cfg};
 
-  // 1. Durable commands/s and latency; then activations of passivated ones.
-  auto cmd_dir = fresh_dir(a, "commands");
-  persistence::leveldb_options lo;
-  lo.path = cmd_dir;
-  auto store = persistence::open_leveldb(lo);
-  if (!store) {
-    std::fprintf(stderr, "open_leveldb: %s\n", actors::render(store.error()).c_str());
-    return 1;
-  }
-  registry_options ro;
-  auto reg = aggregate_registry::start(sys, *store, {make_type("bench", 0)}, ro);
-  if (!reg)
-    return 1;
-  auto ids = make_ids(aggregates, "a");
-  run_load(sys, *reg, "bench", ids, incr{1}, aggregates, in_flight, true); // activate all
-  auto load = run_load(sys, *reg, "bench", ids, incr{1}, commands, in_flight);
-  passivate_all(sys, *reg);
-  auto act = run_load(sys, *reg, "bench", ids, get{}, aggregates, in_flight, true);
-  reg->stop();
-
-  // 2. Recovery of one aggregate with a long history.
+  // 1. Recovery of one aggregate with a long history, in a quiet system.
   auto rec_dir = fresh_dir(a, "recovery");
+  persistence::leveldb_options lo;
   lo.path = rec_dir;
   auto rstore = persistence::open_leveldb(lo);
   if (!rstore)
@@ -282,6 +272,9 @@ int run(const args& a) {
   bool recovery_ok = true;
   {
     aggregate_client client{*rreg};
+    // Warm up the shards and the client (not part of a recovery).
+    static_cast<void>(client.call<int64_t>("snap", "warm", command{get{}}));
+    static_cast<void>(client.call<int64_t>("nosnap", "warm", command{get{}}));
     auto t0 = std::chrono::steady_clock::now();
     auto r1 = client.call<int64_t>("snap", "big", command{get{}});
     recovery_snap_ms = seconds_since(t0) * 1000;
@@ -292,6 +285,41 @@ int run(const args& a) {
     recovery_ok = r1 && r2 && *r1 == want && *r2 == want;
   }
   rreg->stop();
+  wait_stopped(sys, *rreg);
+
+  // 2. Durable commands/s and latency; then activations of passivated ones.
+  auto cmd_dir = fresh_dir(a, "commands");
+  lo = persistence::leveldb_options{};
+  lo.path = cmd_dir;
+  auto mode = persistence::parse_durability_mode(option(a, "--durability", "sync"));
+  if (!mode) {
+    std::fprintf(stderr, "--durability: sync, periodic or none\n");
+    return 2;
+  }
+  lo.durability = *mode;
+  auto store = persistence::open_leveldb(lo);
+  if (!store) {
+    std::fprintf(stderr, "open_leveldb: %s\n", actors::render(store.error()).c_str());
+    return 1;
+  }
+  registry_options ro;
+  auto reg = aggregate_registry::start(sys, *store,
+                                       {make_type("bench", 0), make_type("snapbench", 16)}, ro);
+  if (!reg)
+    return 1;
+  auto ids = make_ids(aggregates, "a");
+  run_load(sys, *reg, "bench", ids, incr{1}, aggregates, in_flight, true); // activate all
+  auto load = run_load(sys, *reg, "bench", ids, incr{1}, commands, in_flight);
+  passivate_all(sys, *reg);
+  auto act_loaded = run_load(sys, *reg, "bench", ids, get{}, aggregates, in_flight, true);
+  // Activations of passivated aggregates with a short history (one event
+  // each, the common case with snapshots): spawn + snapshot lookup + replay.
+  auto short_ids = make_ids(activation_n, "s");
+  run_load(sys, *reg, "snapbench", short_ids, incr{1}, activation_n, in_flight, true);
+  passivate_all(sys, *reg);
+  auto act = run_load(sys, *reg, "snapbench", short_ids, get{}, activation_n, in_flight, true);
+  reg->stop();
+  wait_stopped(sys, *reg);
 
   // 3. Heap bytes per idle live aggregate (in-memory store: no block cache).
   double bytes_per_idle = 0;
@@ -316,29 +344,33 @@ int run(const args& a) {
   remove_dir(rec_dir);
 
   auto ratio = raw_sync > 0 ? load.per_s / raw_sync : 0;
+  auto events_per_loaded = static_cast<double>(commands + aggregates) / static_cast<double>(aggregates);
   auto p = [&](double q) { return quantile(load.latencies_us, q); };
   if (json) {
     std::printf(
-      "{\"aggregates\":%zu,\"in_flight\":%zu,\"commands\":%llu,\"durability\":\"sync\","
+      "{\"aggregates\":%zu,\"in_flight\":%zu,\"commands\":%llu,\"durability\":\"%s\","
       "\"commands_sync_per_s\":%.0f,\"raw_sync_events_per_s\":%.0f,\"raw_payload_bytes\":%zu,"
       "\"command_ratio\":%.3f,\"command_errors\":%llu,"
       "\"latency_us\":{\"p50\":%.0f,\"p99\":%.0f,\"p999\":%.0f},"
       "\"recovery_events\":%llu,\"recovery_with_snapshots_ms\":%.2f,"
       "\"recovery_without_snapshots_ms\":%.1f,\"recovery_correct\":%s,"
-      "\"activations_per_s\":%.0f,\"activation_errors\":%llu,"
+      "\"activations\":%zu,\"activations_per_s\":%.0f,\"activation_errors\":%llu,"
+      "\"activations_after_load_per_s\":%.0f,\"events_per_aggregate_after_load\":%.1f,"
       "\"bytes_per_idle_aggregate\":%.0f,"
       "\"goals\":{\"commands_sync_per_s\":200000,\"command_ratio\":0.25,"
       "\"recovery_with_snapshots_ms\":10,\"activations_per_s\":100000,"
       "\"bytes_per_idle_aggregate\":2048}}\n",
-      aggregates, in_flight, static_cast<unsigned long long>(commands), load.per_s, raw_sync,
+      aggregates, in_flight, static_cast<unsigned long long>(commands),
+      persistence::to_string(*mode).c_str(), load.per_s, raw_sync,
       raw_payload_bytes, ratio, static_cast<unsigned long long>(load.errors), p(0.5), p(0.99),
       p(0.999), static_cast<unsigned long long>(recovery_events), recovery_snap_ms,
-      recovery_nosnap_ms, recovery_ok ? "true" : "false", act.per_s,
-      static_cast<unsigned long long>(act.errors), bytes_per_idle);
+      recovery_nosnap_ms, recovery_ok ? "true" : "false", activation_n, act.per_s,
+      static_cast<unsigned long long>(act.errors + act_loaded.errors), act_loaded.per_s,
+      events_per_loaded, bytes_per_idle);
     return 0;
   }
-  std::printf("esr-bench aggregates (%zu aggregates, %zu in flight, sync)\n\n", aggregates,
-              in_flight);
+  std::printf("esr-bench aggregates (%zu aggregates, %zu in flight, %s)\n\n", aggregates,
+              in_flight, persistence::to_string(*mode).c_str());
   std::printf("  %-44s %12.0f events/s\n", "raw LevelDB WriteBatch(1000)+fsync", raw_sync);
   std::printf("  %-44s %12.0f commands/s  (%.3f of raw, goal >= 0.25 and 200k/s)\n",
               "durable commands through aggregates", load.per_s, ratio);
@@ -349,12 +381,15 @@ int run(const args& a) {
   std::printf("  %-44s %12.1f ms\n", "recovery, 1M events, no snapshot", recovery_nosnap_ms);
   std::printf("  %-44s %12.0f /s  (goal >= 100k/s)\n", "activations of passivated aggregates",
               act.per_s);
+  std::printf("  %-44s %12.0f /s  (%.0f events each, no snapshots)\n",
+              "activations after the load", act_loaded.per_s, events_per_loaded);
   std::printf("  %-44s %12.0f bytes  (goal <= 2048)\n", "heap per idle live aggregate",
               bytes_per_idle);
-  if (load.errors || act.errors || !recovery_ok)
+  if (load.errors || act.errors || act_loaded.errors || !recovery_ok)
     std::printf("\n  errors: %llu commands, %llu activations, recovery %s\n",
                 static_cast<unsigned long long>(load.errors),
-                static_cast<unsigned long long>(act.errors), recovery_ok ? "ok" : "WRONG");
+                static_cast<unsigned long long>(act.errors + act_loaded.errors),
+                recovery_ok ? "ok" : "WRONG");
   return 0;
 }
 

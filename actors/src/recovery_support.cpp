@@ -1,5 +1,7 @@
 #include "recovery_support.hpp"
 
+#include <limits>
+
 #include "esr/actors/errc.hpp"
 #include "esr/persistence/error.hpp"
 
@@ -9,12 +11,39 @@ caf::expected<std::optional<loaded_snapshot>>
 load_usable_snapshot(const aggregate_model& model, persistence::snapshot_store& store,
                      std::string_view pid, const persistence::snapshot_criteria& c,
                      const std::function<void(const std::string&)>& warn) {
+  // Common case first: the newest snapshot is readable (one scan).
+  uint64_t skip_from = std::numeric_limits<uint64_t>::max();
+  auto newest = store.load(pid, c);
+  if (newest) {
+    if (!*newest)
+      return std::optional<loaded_snapshot>{};
+    auto& env = **newest;
+    if (env.state_type == model.state_type_name()) {
+      if (auto state = model.decode_state(env.payload)) {
+        loaded_snapshot result;
+        result.state = std::move(state);
+        result.sequence_nr = env.sequence_nr;
+        result.headers = std::move(env.headers);
+        return std::optional<loaded_snapshot>{std::move(result)};
+      }
+    }
+    warn("undecodable snapshot of " + std::string{pid} + " at "
+         + std::to_string(env.sequence_nr) + " (type " + env.state_type
+         + "), falling back to an older one");
+    skip_from = env.sequence_nr;
+  } else if (!persistence::is(newest.error(), persistence::errc::corruption)) {
+    return make_error(errc::recovery_failed, std::string{pid}, "cannot load snapshot",
+                      persistence::render(newest.error()));
+  }
+  // Fall back past unreadable snapshots, newest first.
   auto listed = store.list(pid, c);
   if (!listed)
     return make_error(errc::recovery_failed, std::string{pid}, "cannot list snapshots",
                       persistence::render(listed.error()));
   // Newest first; each unreadable one falls back to the next older one.
   for (auto& meta : *listed) {
+    if (meta.sequence_nr >= skip_from)
+      continue;
     auto crit = c;
     crit.max_sequence_nr = meta.sequence_nr;
     crit.min_sequence_nr = meta.sequence_nr;

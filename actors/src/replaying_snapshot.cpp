@@ -2,7 +2,8 @@
 //   Before: the actor was spawned (first message) or restarted after a failed
 //           write (running -> restarting -> here).
 //   Here:   wait for a recovery permit, then load the newest usable snapshot
-//           (falling back to older ones past unreadable ones).
+//           (falling back to older ones past unreadable ones). Types without
+//           a snapshot policy skip the lookup.
 //   After:  replaying_events, starting after the snapshot (or at 1).
 #include "aggregate_actor_impl.hpp"
 
@@ -24,6 +25,14 @@ void aggregate_actor::load_snapshot() {
   version_ = 0;
   dedup_.clear();
   auto& env = *spec_.env;
+  auto& policy = spec_.model->snapshots();
+  if (policy.every_n_events == 0 && !policy.when) {
+    // A type that never snapshots reads none: one storage seek less per
+    // activation.
+    snapshot_seq_ = 0;
+    enter_replaying_events(1);
+    return;
+  }
   auto warn = [&env](const std::string& msg) { env.warning(msg); };
   auto snap = load_usable_snapshot(*spec_.model, *env.store.snapshots, spec_.persistence_id,
                                    persistence::snapshot_criteria::latest(), warn);

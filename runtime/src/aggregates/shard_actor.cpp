@@ -41,7 +41,7 @@ caf::behavior shard_actor::make_behavior() {
     [this](passivate_all_atom) {
       uint64_t n = 0;
       while (!lru_.empty()) {
-        auto i = entries_.find(lru_.front());
+        auto i = entries_.find(*lru_.front());
         passivate(i->first, i->second);
         ++n;
       }
@@ -71,13 +71,15 @@ shard_actor::entry* shard_actor::activate(const std::string& pid, caf::error& er
     if (auto shard = caf::actor_cast<caf::actor>(me))
       caf::anon_send(shard, aggregate_down_atom::value, pid, who);
   });
-  auto& e = entries_[pid];
+  auto [pos, added] = entries_.try_emplace(pid);
+  static_cast<void>(added);
+  auto& e = pos->second;
   e.actor = std::move(agg);
   e.passivating = false;
   e.last_tick = tick_;
-  e.lru = lru_.insert(lru_.end(), pid);
+  e.lru = lru_.insert(lru_.end(), &pos->first);
   ++live_;
-  enforce_max_live(&pid);
+  enforce_max_live(&pos->first);
   return &e;
 }
 
@@ -94,7 +96,9 @@ void shard_actor::route(const std::string& pid, caf::message msg) {
   } else {
     e = &i->second;
     if (e->passivating) {
-      e->held_msgs.push_back(held{std::move(msg), make_response_promise()});
+      if (!e->held_msgs)
+        e->held_msgs = std::make_unique<std::vector<held>>();
+      e->held_msgs->push_back(held{std::move(msg), make_response_promise()});
       return;
     }
     touch(*e);
@@ -128,12 +132,12 @@ void shard_actor::on_down(const std::string& pid, const caf::actor_addr& who) {
   }
   auto held_msgs = std::move(e.held_msgs);
   entries_.erase(i);
-  if (held_msgs.empty())
+  if (!held_msgs || held_msgs->empty())
     return;
   // Commands arrived while it stopped: a new incarnation recovers for them.
   caf::error err;
   auto ne = activate(pid, err);
-  for (auto& h : held_msgs) {
+  for (auto& h : *held_msgs) {
     if (ne == nullptr)
       h.rp.deliver(err);
     else
@@ -148,7 +152,7 @@ void shard_actor::on_tick() {
   if (idle_ticks == 0)
     idle_ticks = 1;
   while (!lru_.empty()) {
-    auto i = entries_.find(lru_.front());
+    auto i = entries_.find(*lru_.front());
     if (tick_ - i->second.last_tick < idle_ticks)
       break;
     passivate(i->first, i->second);
@@ -159,10 +163,10 @@ void shard_actor::enforce_max_live(const std::string* keep) {
   if (conf_.max_live == 0)
     return;
   while (live_ > conf_.max_live && !lru_.empty()) {
-    auto& oldest = lru_.front();
-    if (keep != nullptr && oldest == *keep)
+    auto oldest = lru_.front();
+    if (keep != nullptr && oldest == keep)
       break;
-    auto i = entries_.find(oldest);
+    auto i = entries_.find(*oldest);
     passivate(i->first, i->second);
   }
 }

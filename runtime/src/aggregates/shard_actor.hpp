@@ -54,8 +54,8 @@ private:
     caf::actor actor;
     uint64_t last_tick = 0;
     bool passivating = false;
-    std::list<std::string>::iterator lru; ///< Valid unless passivating.
-    std::vector<held> held_msgs;           ///< While passivating.
+    std::list<const std::string*>::iterator lru; ///< Valid unless passivating.
+    std::unique_ptr<std::vector<held>> held_msgs; ///< While passivating.
   };
 
   entry* activate(const std::string& pid, caf::error& err);
@@ -68,7 +68,8 @@ private:
 
   shard_config conf_;
   std::unordered_map<std::string, entry> entries_;
-  std::list<std::string> lru_; ///< Least recently used first.
+  /// Keys of entries_ (stable node keys), least recently used first.
+  std::list<const std::string*> lru_;
   size_t live_ = 0;            ///< Entries not passivating.
   uint64_t tick_ = 0;
 };

@@ -24,7 +24,9 @@ public:
   virtual std::unique_ptr<state_holder> clone() const = 0;
 };
 
-/// When to snapshot and what to keep (per aggregate type).
+/// When to snapshot and what to keep (per aggregate type). A type with
+/// neither every_n_events nor `when` set does not look for snapshots when it
+/// recovers (time travel still uses any it finds).
 struct snapshot_policy {
   /// Take a snapshot when the version reaches a multiple of this; 0 disables.
   /// Default: 0.
