@@ -53,6 +53,13 @@ caf::behavior aggregate_actor::make_behavior() {
   };
 }
 
+void aggregate_actor::on_exit() {
+  if (has_permit_) {
+    has_permit_ = false;
+    spec_.env->limiter->release();
+  }
+}
+
 void aggregate_actor::on_command(command_envelope&& cmd) {
   auto rp = make_response_promise();
   if (phase_ == phase::running && !writing_ && stash_head_ == stash_.size()) {

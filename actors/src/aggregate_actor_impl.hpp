@@ -49,6 +49,9 @@ public:
 
   caf::behavior make_behavior() override;
 
+  /// Returns a recovery permit still held (killed during recovery).
+  void on_exit() override;
+
 private:
   /// A command waiting in the stash.
   struct stashed {

@@ -1,5 +1,6 @@
 #include "esr/actors/recovery_limiter.hpp"
 
+#include <caf/actor_cast.hpp>
 #include <caf/send.hpp>
 
 namespace esr::actors {
@@ -15,7 +16,7 @@ bool recovery_limiter::acquire_or_wait(const caf::actor& waiter) {
     --free_;
     return true;
   }
-  waiters_.push_back(waiter);
+  waiters_.push_back(caf::actor_cast<caf::weak_actor_ptr>(waiter));
   return false;
 }
 
@@ -23,13 +24,15 @@ void recovery_limiter::release() {
   caf::actor next;
   {
     std::lock_guard<std::mutex> guard{mtx_};
-    if (waiters_.empty()) {
+    while (!next && !waiters_.empty()) {
+      next = caf::actor_cast<caf::actor>(waiters_.front());
+      waiters_.pop_front();
+    }
+    if (!next) {
       if (free_ < max_)
         ++free_;
       return;
     }
-    next = std::move(waiters_.front());
-    waiters_.pop_front();
   }
   // The permit passes directly to the waiter; `free_` stays unchanged.
   caf::anon_send(next, recovery_permit_atom::value);

@@ -59,6 +59,33 @@ struct registry : ::testing::Test {
 
 } // namespace
 
+TEST_F(registry, a_mass_reactivation_under_a_recovery_limit_of_one_recovers_every_aggregate) {
+  registry_options opts;
+  opts.max_concurrent_recoveries = 1;
+  start(opts);
+  aggregate_client client{*reg};
+  constexpr int n = 300;
+  std::vector<std::future<caf::expected<counter::reply>>> fs;
+  for (int i = 0; i < n; ++i)
+    fs.push_back(client.async<counter::reply>("counter", "r" + std::to_string(i),
+                                              counter::command{counter::add{i + 1}}));
+  for (auto& f : fs)
+    ASSERT_TRUE(f.get());
+  caf::scoped_actor self{*sys};
+  for (auto& s : reg->shards())
+    self->request(s, caf::infinite, passivate_all_atom::value)
+      .receive([](uint64_t) {}, [](caf::error&) {});
+  fs.clear();
+  for (int i = 0; i < n; ++i)
+    fs.push_back(client.async<counter::reply>("counter", "r" + std::to_string(i),
+                                              counter::command{counter::get{}}));
+  for (int i = 0; i < n; ++i) {
+    auto r = fs[static_cast<size_t>(i)].get();
+    ASSERT_TRUE(r) << actors::render(r.error());
+    EXPECT_EQ(*r, i + 1);
+  }
+}
+
 TEST_F(registry, a_command_activates_the_aggregate_on_demand) {
   start();
   aggregate_client client{*reg};

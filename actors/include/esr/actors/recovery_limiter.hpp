@@ -5,6 +5,8 @@
 #include <mutex>
 
 #include <caf/actor.hpp>
+#include <caf/weak_intrusive_ptr.hpp>
+#include <caf/actor_control_block.hpp>
 #include <caf/atom.hpp>
 
 namespace esr::actors {
@@ -25,9 +27,11 @@ public:
   explicit recovery_limiter(size_t max_concurrent);
 
   /// Takes a permit and returns true if one is free. Otherwise queues
-  /// `waiter` (FIFO), returns false, and later sends it recovery_permit_atom;
-  /// from then on the waiter holds a permit. Precondition: the waiter stays
-  /// alive until it receives the permit and then calls release().
+  /// `waiter` (FIFO, weakly referenced), returns false, and later sends it
+  /// recovery_permit_atom; from then on the waiter holds a permit and must
+  /// call release() (also when it stops). Waiters that no longer exist are
+  /// skipped; a waiter stopping while its permit message is in flight loses
+  /// that permit (a narrow race, only on kill during recovery).
   bool acquire_or_wait(const caf::actor& waiter);
 
   /// Returns a permit; hands it to the oldest waiter, if any.
@@ -40,7 +44,7 @@ private:
   mutable std::mutex mtx_;
   size_t free_;
   size_t max_;
-  std::deque<caf::actor> waiters_;
+  std::deque<caf::weak_actor_ptr> waiters_;
 };
 
 } // namespace esr::actors
