@@ -104,6 +104,12 @@ std::string render_summary(const run_report& r) {
              r.recovery->open_s, r.recovery->scan_s,
              with_commas(static_cast<double>(r.recovery->aggregates)).c_str(),
              r.recovery->recover_s, with_commas(r.recovery->aggregates_per_s()).c_str());
+  if (!r.workload_figures.empty()) {
+    s += "  workload    ";
+    for (auto& [k, v] : r.workload_figures)
+      s += " " + k + " " + with_commas(v);
+    s += "\n";
+  }
   s += fmt("  verification %s: %s\n", r.verify.ok ? "OK" : "FAILED",
            r.verify.description.c_str());
   return s;

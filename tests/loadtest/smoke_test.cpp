@@ -111,6 +111,17 @@ TEST(smoke, bank_open_loop_zipfian_with_restart_and_passivation_verifies) {
   EXPECT_GT(number(r.out, "aggregates_per_s"), 0);
 }
 
+#ifdef ESR_LOADTEST_HAVE_ORDERS
+TEST(smoke, orders_sagas_finish_and_money_adds_up) {
+  auto r = run_tool("orders --duration 2 --warmup 0.5 --aggregates 50 --in-flight 64 "
+                    "--declined 0.2 --raw-events 20000 --json");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  check_required_fields(r.out);
+  EXPECT_GT(number(r.out, "sagas_completed"), 0);
+  EXPECT_EQ(number(r.out, "saga_events_parked"), 0);
+}
+#endif
+
 TEST(smoke, usage_errors_exit_with_2) {
   EXPECT_EQ(run_tool("").exit_code, 2);
   EXPECT_EQ(run_tool("no-such-workload --duration 1").exit_code, 2);
