@@ -86,6 +86,17 @@ TEST_F(registry, a_mass_reactivation_under_a_recovery_limit_of_one_recovers_ever
   }
 }
 
+TEST_F(registry, a_bare_alternative_of_a_variant_command_is_accepted) {
+  start();
+  aggregate_client client{*reg};
+  auto r = client.call<counter::reply>("counter", "bare", counter::add{4});
+  ASSERT_TRUE(r) << actors::render(r.error());
+  EXPECT_EQ(*r, 4);
+  auto wrong = client.call<counter::reply>("counter", "bare", std::string{"no command"});
+  ASSERT_FALSE(wrong);
+  EXPECT_TRUE(actors::is(wrong.error(), actors::errc::wrong_command_type));
+}
+
 TEST_F(registry, a_command_activates_the_aggregate_on_demand) {
   start();
   aggregate_client client{*reg};

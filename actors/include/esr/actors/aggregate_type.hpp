@@ -9,6 +9,8 @@
 #include <typeindex>
 #include <unordered_map>
 #include <utility>
+#include <variant>
+#include <optional>
 
 #include <google/protobuf/message_lite.h>
 
@@ -18,8 +20,32 @@
 
 namespace esr::actors {
 
+namespace detail {
+
+template <class T>
+struct variant_alternatives {
+  /// Converts an alternative held by `x` into T (T is no variant: never).
+  static std::optional<T> from(const std::any&) { return std::nullopt; }
+};
+
+template <class... Ts>
+struct variant_alternatives<std::variant<Ts...>> {
+  /// Converts `x` holding one of Ts into the variant.
+  static std::optional<std::variant<Ts...>> from(const std::any& x) {
+    std::optional<std::variant<Ts...>> result;
+    ((result ? void() : [&] {
+       if (auto p = std::any_cast<Ts>(&x))
+         result = std::variant<Ts...>{*p};
+     }()),
+     ...);
+    return result;
+  }
+};
+
+} // namespace detail
+
 /// Defines an aggregate type: a State, a Command type (often a std::variant
-/// of commands), a Reply type, a command handler returning an effect, and one
+/// of commands; then callers may also send a bare alternative), a Reply type, a command handler returning an effect, and one
 /// event handler per Protobuf event type. Shaped like Akka's
 /// EventSourcedBehavior:
 ///
@@ -159,8 +185,14 @@ public:
 
   caf::expected<decision> handle(const state_holder& s, const std::any& cmd) const override {
     auto c = std::any_cast<Command>(&cmd);
-    if (c == nullptr)
-      return make_error(errc::wrong_command_type, name_);
+    std::optional<Command> converted;
+    if (c == nullptr) {
+      // A variant Command also accepts one of its alternatives.
+      converted = detail::variant_alternatives<Command>::from(cmd);
+      if (!converted)
+        return make_error(errc::wrong_command_type, name_);
+      c = &*converted;
+    }
     try {
       auto eff = command_handler_(static_cast<const holder&>(s).value, *c);
       decision d;
