@@ -6,7 +6,7 @@
 // commit), in the same run as the raw LevelDB sync ceiling.
 //
 //   esr-bench sagas [--json] [--orders 1000,10000] [--skus 100] [--dir D]
-//                   [--durability sync|periodic]
+//                   [--durability sync|periodic] [--batch 1024 (saga step batch)]
 
 #include <atomic>
 #include <chrono>
@@ -86,10 +86,9 @@ saga_result run_orders(const args& a, size_t n, int skus, persistence::durabilit
   std::condition_variable cv;
   size_t done = 0;
   esr::sagas::saga_options so;
-  so.observer = [&](const esr::sagas::saga_note& note) {
-    if (note.what != esr::sagas::saga_note::kind::completed)
-      return;
-    auto idx = std::stoul(note.instance.substr(1));
+  so.max_batch = static_cast<size_t>(int_option(a, "--batch", 1024));
+  so.on_completed = [&](const std::string& instance, const std::string&) {
+    auto idx = std::stoul(instance.substr(1));
     auto t = now_ns();
     std::lock_guard<std::mutex> guard{m};
     if (idx < n && placed[idx].load() > 0)

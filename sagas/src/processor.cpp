@@ -27,6 +27,9 @@ using persistence::event_envelope;
 /// What to do once a write is durable.
 struct post_commit {
   std::string instance;
+  bool step = false;                    ///< The write records a step.
+  bool parked = false;                  ///< The write parks an event.
+  std::optional<std::string> completed; ///< The step ended the instance.
   std::vector<outbox_item> items;
   std::vector<timer_item> arms;
   std::vector<std::string> disarms;
@@ -97,8 +100,12 @@ caf::expected<instance_record*> batch_processor::get(const std::string& key) {
   if (i != w_.records.end())
     return &i->second;
   auto j = rt_.cache.find(key);
-  if (j != rt_.cache.end())
-    return &w_.records.emplace(key, j->second).first->second;
+  if (j != rt_.cache.end()) {
+    // Moved out for the batch; put back (or dropped on failure) by process().
+    auto rec = std::move(j->second);
+    rt_.cache.erase(j);
+    return &w_.records.emplace(key, std::move(rec)).first->second;
+  }
   auto rec = rt_.load(key);
   if (!rec)
     return std::move(rec.error());
@@ -149,6 +156,9 @@ void batch_processor::step(instance_record& rec, const std::string& instance,
     s.add_done_steps(d);
   post_commit post;
   post.instance = instance;
+  post.step = true;
+  post.completed = fx.completed;
+  auto story = static_cast<bool>(rt_.opts.observer);
   atomic_write w;
   w.persistence_id = keys::instance_stream(saga, instance);
   w.expected_sequence_nr = rec.version;
@@ -172,8 +182,9 @@ void batch_processor::step(instance_record& rec, const std::string& instance,
       w.side_writes.push_back({keys::timer_key(saga, instance, t.name()), std::nullopt});
       if (!fired) {
         post.disarms.push_back(t.name());
-        saga_note n{saga_note::kind::timeout, saga, instance, "timeout '" + t.name() + "' cancelled", {}};
-        post.notes.push_back(std::move(n));
+        if (story)
+          post.notes.push_back(saga_note{saga_note::kind::timeout, saga, instance,
+                                         "timeout '" + t.name() + "' cancelled", {}});
       }
     }
   }
@@ -190,10 +201,11 @@ void batch_processor::step(instance_record& rec, const std::string& instance,
       tr.set_deadline_us(t.deadline_us());
       w.side_writes.push_back({keys::timer_key(saga, instance, t.name()), tr.SerializeAsString()});
       post.arms.push_back(timer_item{instance, t.name(), t.seq(), t.deadline_us()});
-      saga_note n{saga_note::kind::timeout, saga, instance,
-                  "timeout '" + t.name() + "' armed for " + std::to_string(sc.second.count()) + " ms",
-                  {}};
-      post.notes.push_back(std::move(n));
+      if (story)
+        post.notes.push_back(saga_note{saga_note::kind::timeout, saga, instance,
+                                       "timeout '" + t.name() + "' armed for "
+                                         + std::to_string(sc.second.count()) + " ms",
+                                       {}});
       timers.push_back(std::move(t));
     }
   }
@@ -215,13 +227,16 @@ void batch_processor::step(instance_record& rec, const std::string& instance,
   }
   w.events.push_back(make_envelope(w.persistence_id, s, instance, causation_of(e)));
   // Notes: the handled event with the new state, the handler's lines, the end.
-  saga_note ev{saga_note::kind::event, saga, instance,
-               source_type + " from " + e.persistence_id, rt_.model->describe_state(state)};
-  post.notes.insert(post.notes.begin(), std::move(ev));
-  for (auto& line : fx.notes)
-    post.notes.push_back(saga_note{saga_note::kind::info, saga, instance, line, {}});
-  if (fx.completed)
-    post.notes.push_back(saga_note{saga_note::kind::completed, saga, instance, *fx.completed, {}});
+  if (story) {
+    saga_note ev{saga_note::kind::event, saga, instance,
+                 source_type + " from " + e.persistence_id, rt_.model->describe_state(state)};
+    post.notes.insert(post.notes.begin(), std::move(ev));
+    for (auto& line : fx.notes)
+      post.notes.push_back(saga_note{saga_note::kind::info, saga, instance, line, {}});
+    if (fx.completed)
+      post.notes.push_back(
+        saga_note{saga_note::kind::completed, saga, instance, *fx.completed, {}});
+  }
   // The record after the step.
   rec.exists = true;
   rec.version = step_no;
@@ -268,6 +283,7 @@ void batch_processor::park(instance_record* rec, const std::string& instance,
     rec->parked.push_back(key);
   post_commit post;
   post.instance = instance;
+  post.parked = true;
   post.notes.push_back(saga_note{saga_note::kind::parked, saga, instance,
                                  e.event_type + " from " + e.persistence_id
                                    + " parked as a dead letter: " + error,
@@ -400,7 +416,8 @@ caf::error batch_processor::replay(const event_envelope& req, const std::string&
       w.persistence_id = keys::dlq_stream(rt_.name, instance);
       w.side_writes = std::move(extra);
       w_.writes.push_back(std::move(w));
-      w_.posts.push_back(post_commit{instance, {}, {}, {}, {}});
+      w_.posts.emplace_back();
+      w_.posts.back().instance = instance;
       continue;
     }
     note(saga_note::kind::info, instance, "replaying parked " + e.event_type);
@@ -450,22 +467,24 @@ caf::error saga_runtime::impl::process(const runtime::bus::event_batch& batch) {
       failed.push_back(post.instance);
       continue;
     }
-    if (!post.notes.empty() && post.notes.front().what == saga_note::kind::event)
+    if (post.step)
       ++steps;
+    if (post.parked)
+      ++parked_n;
+    if (post.completed) {
+      ++completed;
+      if (opts.on_completed)
+        opts.on_completed(post.instance, *post.completed);
+    }
     for (auto& it : post.items)
       items->push_back(std::move(it));
     for (auto& t : post.arms)
       caf::anon_send(dispatcher, saga_arm_atom::value, std::move(t));
     for (auto& d : post.disarms)
       caf::anon_send(dispatcher, saga_disarm_atom::value, post.instance, d);
-    for (auto& n : post.notes) {
-      if (n.what == saga_note::kind::completed)
-        ++completed;
-      if (n.what == saga_note::kind::parked)
-        ++parked_n;
-      if (opts.observer)
+    if (opts.observer)
+      for (auto& n : post.notes)
         opts.observer(n);
-    }
   }
   if (!items->empty()) {
     in_flight += static_cast<int64_t>(items->size());

@@ -32,6 +32,10 @@ struct saga_options {
   /// subscription thread and CAF workers), possibly concurrently; must not
   /// block for long. Default: none.
   std::function<void(const saga_note&)> observer;
+  /// Called when an instance ended, with its key and outcome, on the
+  /// processor thread once the final step is durable; must be short. Cheaper
+  /// than an observer (no story is rendered). Default: none.
+  std::function<void(const std::string& instance, const std::string& outcome)> on_completed;
   /// Attempts of a failing handler before the event is parked. Default: 3.
   size_t handler_attempts = 3;
   /// Delay before the second attempt; doubles per attempt. Default: 5 ms.
