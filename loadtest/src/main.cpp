@@ -32,7 +32,13 @@ int main(int argc, char** argv) {
       std::printf("\r%s\033[K", render_progress(last, total).c_str());
       std::fflush(stdout);
     };
-  auto rep = run_loadtest(*opts, progress);
+  phase_fn phase;
+  if (live)
+    phase = [](const std::string& what) {
+      std::printf("\r%s\033[K", what.c_str());
+      std::fflush(stdout);
+    };
+  auto rep = run_loadtest(*opts, progress, phase);
   if (live) {
     std::printf("\r\033[K");
     std::fflush(stdout);

@@ -113,7 +113,11 @@ caf::error run_runtime(const loadtest_options& opts, const persistence::leveldb_
 } // namespace
 
 caf::expected<run_report> run_loadtest(const loadtest_options& opts,
-                                       const run_progress_fn& progress) {
+                                       const run_progress_fn& progress, const phase_fn& phase) {
+  auto say = [&](const std::string& what) {
+    if (phase)
+      phase(what);
+  };
   run_report rep;
   rep.options = opts;
   rep.started_unix_s = static_cast<int64_t>(std::time(nullptr));
@@ -140,6 +144,8 @@ caf::expected<run_report> run_loadtest(const loadtest_options& opts,
   } guard{base->first, base->second && !opts.keep};
   // 1. The raw ceiling of this disk (same payload size as esr-bench).
   if (opts.raw_events > 0) {
+    say("measuring the raw LevelDB ceiling (" + std::to_string(opts.raw_events)
+        + " events)...");
     fs::create_directories(raw);
     auto r = bench::raw_leveldb_sync_events_per_s(raw, opts.raw_events, 100, 1000);
     if (r > 0)
@@ -152,6 +158,7 @@ caf::expected<run_report> run_loadtest(const loadtest_options& opts,
   so.path = data;
   so.durability = opts.durability;
   so.sync_interval = std::chrono::milliseconds{opts.sync_interval_ms};
+  say("starting the runtime, warming up...");
   if (auto err = run_runtime(opts, so, types, **w, *keys, progress, rep))
     return err;
   rep.data_dir_bytes = directory_bytes(data);
@@ -162,6 +169,8 @@ caf::expected<run_report> run_loadtest(const loadtest_options& opts,
   ro.through_runtime = opts.restart;
   ro.shards = opts.shards;
   ro.threads = opts.threads;
+  say(opts.restart ? "restarting the runtime, recovering every aggregate..."
+                   : "recovering every aggregate from storage...");
   auto fig = recover_and_verify(ro, types, **w);
   if (!fig) {
     rep.verify_error = actors::render(fig.error());

@@ -48,12 +48,17 @@ struct run_report {
 /// Called with each measured interval (for the progress line).
 using run_progress_fn = progress_fn;
 
+/// Called when a phase of the run begins ("measuring the raw ceiling",
+/// "warming up", "recovering ..."), for the progress line.
+using phase_fn = std::function<void(const std::string& what)>;
+
 /// Runs the whole load test described by `opts`: the raw ceiling, the
 /// runtime with the workload's aggregates, the load, the end-of-run
 /// recovery and verification. Returns caf::sec::invalid_argument for a bad
 /// workload or parameter, the storage error if the store cannot be opened.
 /// A failed verification is not an error: see run_report::verify.
 [[nodiscard]] caf::expected<run_report> run_loadtest(const loadtest_options& opts,
-                                                     const run_progress_fn& progress);
+                                                     const run_progress_fn& progress,
+                                                     const phase_fn& phase = {});
 
 } // namespace esr::loadtest

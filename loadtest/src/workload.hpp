@@ -145,6 +145,7 @@ std::vector<std::pair<std::string, std::string>> workload_names();
 
 /// Registers a workload at static-initialisation time from any source file
 /// linked into the tool: ESR_LOADTEST_WORKLOAD(bank, "help", [](const workload_params& p) { ... }).
-#define ESR_LOADTEST_WORKLOAD(id, help, factory)                                 \
+/// The factory is variadic so that a lambda with commas may be written inline.
+#define ESR_LOADTEST_WORKLOAD(id, help, ...)                                     \
   static const bool esr_loadtest_registered_##id                               \
-    = (::esr::loadtest::register_workload(#id, help, factory), true)
+    = (::esr::loadtest::register_workload(#id, help, __VA_ARGS__), true)
