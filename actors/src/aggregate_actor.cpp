@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include <caf/actor_system.hpp>
+#include <caf/sec.hpp>
 
 #include "esr/actors/errc.hpp"
 
@@ -58,6 +59,12 @@ void aggregate_actor::on_exit() {
     has_permit_ = false;
     spec_.env->limiter->release();
   }
+  // Nobody waits forever on a stopped aggregate: writes in flight have an
+  // unknown outcome; stashed commands were not handled (safe to retry).
+  for (auto& x : in_flight_)
+    x.rp.deliver(make_error(errc::write_failed, spec_.persistence_id, "aggregate stopped"));
+  in_flight_.clear();
+  answer_stash_with(caf::make_error(caf::sec::request_receiver_down));
 }
 
 void aggregate_actor::on_command(command_envelope&& cmd) {

@@ -49,7 +49,8 @@ public:
 
   caf::behavior make_behavior() override;
 
-  /// Returns a recovery permit still held (killed during recovery).
+  /// Returns a recovery permit still held (killed during recovery) and
+  /// answers every waiting command with an error.
   void on_exit() override;
 
 private:
