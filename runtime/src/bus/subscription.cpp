@@ -22,7 +22,8 @@ subscription::~subscription() {
 }
 
 void subscription::stop() {
-  stop_.store(true);
+  if (!stop_.exchange(true))
+    bus_->subscribers_--;
   bus_->wake_all();
   {
     std::lock_guard<std::mutex> guard{mtx_};

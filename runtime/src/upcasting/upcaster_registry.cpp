@@ -111,4 +111,10 @@ upcaster_registry::upcast(const event_envelope& e) const {
   return out;
 }
 
+upcaster as_upcaster(std::shared_ptr<const upcaster_registry> registry) {
+  return [registry = std::move(registry)](const event_envelope& e) {
+    return registry->upcast(e);
+  };
+}
+
 } // namespace esr::runtime::upcasting

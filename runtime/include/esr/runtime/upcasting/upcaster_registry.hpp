@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -78,5 +79,11 @@ public:
 private:
   std::map<std::pair<std::string, uint32_t>, upcaster, std::less<>> upcasters_;
 };
+
+/// Returns one function applying every upcaster of `registry` (the same
+/// signature as actors::event_upcaster, so it can be set as an aggregate
+/// registry's `aggregate.upcaster` where a journal decorator is not wanted).
+/// REQUIRES: `registry` non-null.
+upcaster as_upcaster(std::shared_ptr<const upcaster_registry> registry);
 
 } // namespace esr::runtime::upcasting
