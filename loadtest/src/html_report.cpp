@@ -78,8 +78,8 @@ std::string render_chart(const chart& c) {
     auto y = num(y_of(v), "%.1f");
     s += "<line x1='" + num(left, "%.0f") + "' x2='" + num(w - right, "%.0f") + "' y1='" + y
          + "' y2='" + y + "' class='grid'/>";
-    s += "<text x='" + num(left - 6, "%.0f") + "' y='" + y
-         + "' class='ylab' dy='4'>" + num(v, "%.4g") + "</text>";
+    s += "<text x='" + num(left - 6, "%.0f") + "' y='" + y + "' class='ylab' dy='4'>"
+         + (v >= 1000 ? with_commas(v) : num(v, "%.4g")) + "</text>";
   }
   for (auto& t : c.x_ticks) {
     auto x = num(x_of(t.at), "%.1f");
@@ -120,8 +120,9 @@ std::string render_html(const run_report& r) {
   auto end = r.load.timeline.empty() ? 1.0 : r.load.timeline.back().end_s;
   for (auto* c : {&tp, &p99}) {
     c->x_max = std::max(end, 1e-3);
-    for (int i = 0; i <= 5; ++i)
-      c->x_ticks.push_back({c->x_max * i / 5, num(c->x_max * i / 5, "%.3g") + " s"});
+    auto step = nice_ceiling(c->x_max / 6);
+    for (double at = 0; at <= c->x_max + 1e-9; at += step)
+      c->x_ticks.push_back({at, num(at, "%.4g") + " s"});
   }
   chart curve{"Latency by percentile (whole measured run)", "ms", {}, {}, 0, curve_x(0.999999)};
   for (auto q : curve_quantiles())

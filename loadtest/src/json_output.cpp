@@ -123,6 +123,7 @@ std::string render_json(const run_report& r) {
   j.num("backlog_dropped", static_cast<double>(r.load.backlog_dropped));
   j.opt("raw_sync_events_per_s", r.raw_sync_events_per_s);
   j.opt("ratio_to_raw", r.ratio_to_raw());
+  j.num("settle_s", r.settle_s);
   j.num("events_persisted", static_cast<double>(r.journal.events));
   j.num("events_per_s", r.events_per_s());
   j.open("journal", '{');

@@ -1,7 +1,11 @@
 #include "recovery.hpp"
 
 #include <chrono>
+#include <algorithm>
+#include <atomic>
 #include <future>
+#include <mutex>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -107,6 +111,39 @@ caf::error recover_through_runtime(const recovery_options& opts, const type_list
   return err;
 }
 
+// Rebuilds every state of `pids` from `store` on `threads` threads (0: one
+// per core), handing them to `w` one at a time. Returns the first error.
+caf::error rebuild_all(const persistence::storage& store, const model_map& models,
+                       const std::vector<std::string>& pids, size_t threads, workload& w) {
+  if (threads == 0)
+    threads = std::max(1u, std::thread::hardware_concurrency());
+  std::atomic<size_t> next{0};
+  std::mutex mtx; // Guards w and first_error.
+  caf::error first_error;
+  auto work = [&] {
+    for (size_t i = next++; i < pids.size(); i = next++) {
+      auto& pid = pids[i];
+      auto& model = *models.at(std::string{persistence::category_of(pid)});
+      auto r = actors::rebuild_state(model, store, pid, actors::as_of::now());
+      std::lock_guard<std::mutex> guard{mtx};
+      if (!r) {
+        if (!first_error)
+          first_error = std::move(r.error());
+        next = pids.size();
+        return;
+      }
+      w.add_state(model.type_name(), pid, model.copy_state(*r->state));
+    }
+  };
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t)
+    pool.emplace_back(work);
+  work();
+  for (auto& t : pool)
+    t.join();
+  return first_error;
+}
+
 } // namespace
 
 caf::expected<recovery_figures>
@@ -144,14 +181,8 @@ recover_and_verify(const recovery_options& opts, const type_list& types, workloa
   if (opts.through_runtime) {
     if (auto err = recover_through_runtime(opts, types, std::move(*store), pids, w))
       return err;
-  } else {
-    for (auto& pid : *pids) {
-      auto& model = *models.at(std::string{persistence::category_of(pid)});
-      auto r = actors::rebuild_state(model, *store, pid, actors::as_of::now());
-      if (!r)
-        return std::move(r.error());
-      w.add_state(model.type_name(), pid, model.copy_state(*r->state));
-    }
+  } else if (auto err = rebuild_all(*store, models, *pids, opts.threads, w)) {
+    return err;
   }
   fig.recover_s = since(t0);
   return fig;

@@ -95,7 +95,10 @@ caf::error run_runtime(const loadtest_options& opts, const persistence::leveldb_
     return std::move(res.error());
   }
   rep.load = std::move(*res);
-  auto settled = w.settle(60000);
+  auto t_settle = std::chrono::steady_clock::now();
+  auto settled = w.settle(600000);
+  rep.settle_s
+    = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_settle).count();
   rep.journal_span_s
     = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   rep.journal = store->events->stats();

@@ -27,7 +27,9 @@ struct run_report {
   /// just before the run; nullopt if skipped (--raw-events 0) or failed.
   std::optional<double> raw_sync_events_per_s;
   persistence::journal_stats journal; ///< Counters over warm-up and run.
-  double journal_span_s = 0;     ///< Warm-up plus measured time.
+  double journal_span_s = 0;     ///< Warm-up, measured and settle time.
+  double settle_s = 0;           ///< After the last reply, until the workload settled
+                                 ///< (e.g. every saga finished).
   uint64_t data_dir_bytes = 0;   ///< Size of the data directory after the run.
   std::optional<uint64_t> io_write_bytes; ///< Bytes written to storage during the run.
   std::optional<memory_usage> memory;     ///< Right after the run.

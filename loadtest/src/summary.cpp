@@ -81,6 +81,9 @@ std::string render_summary(const run_report& r) {
   if (r.load.backlog_dropped > 0)
     s += fmt("  open loop    %" PRIu64 " due commands never sent (backlog at the end)\n",
              r.load.backlog_dropped);
+  if (r.settle_s >= 0.01)
+    s += fmt("  settle       %.2f s after the last reply until the workload settled\n",
+             r.settle_s);
   if (r.raw_sync_events_per_s)
     s += fmt("  raw ceiling  %s events/s (LevelDB WriteBatch(1000)+fsync); ratio %.3f\n",
              with_commas(*r.raw_sync_events_per_s).c_str(), r.ratio_to_raw().value_or(0));
