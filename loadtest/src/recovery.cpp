@@ -111,6 +111,25 @@ caf::error recover_through_runtime(const recovery_options& opts, const type_list
   return err;
 }
 
+// Opens the store. The previous runtime's handles are released when its
+// actor system is gone, but the store may finish closing on one of its own
+// background threads (snapshot saver, group-commit writer) a moment later:
+// while LevelDB still reports its LOCK as held, retry for up to 10 s.
+// `open_s` is set to the duration of the last (successful) attempt.
+caf::expected<persistence::storage> open_when_released(const persistence::leveldb_options& o,
+                                                       double& open_s) {
+  auto deadline = clock::now() + std::chrono::seconds{10};
+  for (;;) {
+    auto t0 = clock::now();
+    auto store = persistence::open_leveldb(o);
+    open_s = since(t0);
+    if (store || clock::now() > deadline
+        || actors::render(store.error()).find("lock") == std::string::npos)
+      return store;
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  }
+}
+
 // Rebuilds every state of `pids` from `store` on `threads` threads (0: one
 // per core), handing them to `w` one at a time. Returns the first error.
 caf::error rebuild_all(const persistence::storage& store, const model_map& models,
@@ -150,16 +169,14 @@ caf::expected<recovery_figures>
 recover_and_verify(const recovery_options& opts, const type_list& types, workload& w) {
   recovery_figures fig;
   fig.through_runtime = opts.through_runtime;
-  auto t0 = clock::now();
-  auto store = persistence::open_leveldb(opts.store);
+  auto store = open_when_released(opts.store, fig.open_s);
   if (!store)
     return std::move(store.error());
-  fig.open_s = since(t0);
   model_map models;
   for (auto& t : types)
     models.emplace(t->type_name(), t.get());
   // Every stream of our types, in order of first appearance.
-  t0 = clock::now();
+  auto t0 = clock::now();
   auto pids = std::make_shared<std::vector<std::string>>();
   {
     std::unordered_set<std::string> seen;
