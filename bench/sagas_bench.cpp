@@ -7,6 +7,7 @@
 //
 //   esr-bench sagas [--json] [--orders 1000,10000] [--skus 100] [--dir D]
 //                   [--durability sync|periodic] [--batch 1024 (saga step batch)]
+//                   [--recoveries 64 (registry max_concurrent_recoveries)]
 
 #include <atomic>
 #include <chrono>
@@ -72,8 +73,10 @@ saga_result run_orders(const args& a, size_t n, int skus, persistence::durabilit
     std::fprintf(stderr, "esr-bench: %s\n", esr::sagas::render(store.error()).c_str());
     return res;
   }
+  agg::registry_options ro;
+  ro.max_concurrent_recoveries = static_cast<size_t>(int_option(a, "--recoveries", 64));
   auto reg = agg::aggregate_registry::start(
-    *sys, *store, {make_order_type(), make_inventory_type(), make_payment_type()});
+    *sys, *store, {make_order_type(), make_inventory_type(), make_payment_type()}, ro);
   if (!reg) {
     std::fprintf(stderr, "esr-bench: %s\n", esr::sagas::render(reg.error()).c_str());
     return res;
