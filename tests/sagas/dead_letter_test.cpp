@@ -151,3 +151,37 @@ TEST(unknown_instances, are_parked_under_the_park_policy) {
   EXPECT_EQ((*parked)[0].event_type, "order_payment.PaymentCharged");
   EXPECT_NE((*parked)[0].error.find("unknown_instance"), std::string::npos);
 }
+
+TEST(dead_letters, a_command_without_declaration_fails_the_step_and_parks_the_event) {
+  auto t = std::make_shared<sg::saga_type<FulfilmentState>>("undeclared");
+  t->starts_with<OrderPlaced>([](const OrderPlaced& e) { return e.order_id(); },
+                              [](sg::saga_type<FulfilmentState>::context& ctx,
+                                 const OrderPlaced& e) {
+                                ReserveStock r; // Never declared with command<>().
+                                r.set_order_id(e.order_id());
+                                ctx.send("inventory", "x", r);
+                              });
+  world_options o;
+  o.saga = t;
+  o.saga_opts.handler_attempts = 2;
+  o.saga_opts.handler_backoff = 1ms;
+  world w{temp_dir("undeclared"), o};
+  ASSERT_TRUE(w.place(make_order("u1", "x", 1, 100, card_ok)));
+  ASSERT_FALSE(w.saga().wait_idle(10s));
+  auto parked = w.saga().parked();
+  ASSERT_TRUE(parked);
+  ASSERT_EQ(parked->size(), 1u);
+  EXPECT_NE((*parked)[0].error.find("unknown_command"), std::string::npos);
+  EXPECT_EQ((*parked)[0].attempts, 2u);
+  EXPECT_EQ(w.count("inventory-x"), 0u); // Nothing was sent.
+}
+
+TEST(saga_runtime, refuses_a_saga_name_with_a_dash) {
+  auto t = std::make_shared<sg::saga_type<FulfilmentState>>("bad-name");
+  world_options o;
+  o.start_saga = false;
+  world w{temp_dir("badname"), o};
+  auto rt = sg::saga_runtime::start(w.system(), w.bus(), w.registry(), t);
+  ASSERT_FALSE(rt);
+  EXPECT_TRUE(sg::is(rt.error(), sg::errc::invalid_argument));
+}
