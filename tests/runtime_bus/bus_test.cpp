@@ -240,4 +240,39 @@ TEST_P(bus_test, subscribe_rejects_a_checkpointed_subscription_without_name) {
   EXPECT_TRUE(is(no_handler.error(), errc::invalid_argument));
 }
 
+TEST_P(bus_test, tag_and_event_type_subscriptions_get_exactly_their_events_catch_up_and_live) {
+  auto& j = *store_.events;
+  auto write_mixed = [&j](int from, int to) {
+    for (int i = from; i < to; ++i) {
+      atomic_write w;
+      w.persistence_id = "order-" + std::to_string(i % 5);
+      auto e = esr::bus_test::make_event(i % 3 == 0 ? "OrderPaid" : "OrderPlaced",
+                                         std::to_string(i));
+      if (i % 4 == 0)
+        e.tags.push_back("vip");
+      w.events.push_back(std::move(e));
+      ASSERT_TRUE(j.write(std::move(w)));
+    }
+  };
+  write_mixed(0, 200); // Read by catch-up.
+  auto bus = event_bus::make(store_.events);
+  recorder vip, paid;
+  subscription_options o;
+  o.filter = event_filter::tag("vip");
+  auto s_vip = bus->subscribe(o, vip.handler());
+  o.filter = event_filter::event_type("OrderPaid");
+  auto s_paid = bus->subscribe(o, paid.handler());
+  ASSERT_TRUE(s_vip && s_paid);
+  ASSERT_FALSE((*s_vip)->wait_for(200, 10s));
+  ASSERT_FALSE((*s_paid)->wait_for(200, 10s));
+  write_mixed(200, 400); // Delivered live.
+  ASSERT_FALSE((*s_vip)->wait_for(400, 10s));
+  ASSERT_FALSE((*s_paid)->wait_for(400, 10s));
+  EXPECT_EQ(vip.snapshot(), expected_positions(j, 1, event_filter::tag("vip")));
+  EXPECT_EQ(vip.snapshot().size(), 100u);
+  EXPECT_EQ(paid.snapshot(), expected_positions(j, 1, event_filter::event_type("OrderPaid")));
+  EXPECT_EQ(paid.snapshot().size(), 134u);
+  EXPECT_GT((*s_vip)->statistics().live_batches, 0u);
+}
+
 INSTANTIATE_TEST_SUITE_P(journals, bus_test, testing::Values("memory", "leveldb"));
