@@ -134,7 +134,9 @@ void flush(self_ptr self) {
   ws.push_back(std::move(w));
   // A failed deletion only means the command is re-sent (deduplicated) after
   // the next restart.
-  st.rt->journal->write_async(std::move(ws), [](persistence::write_outcomes) {});
+  auto rt = st.rt;
+  ++rt->flushing;
+  rt->journal->write_async(std::move(ws), [rt](persistence::write_outcomes) { --rt->flushing; });
 }
 
 void fire(self_ptr self, timer_item t) {

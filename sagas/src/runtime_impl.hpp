@@ -85,6 +85,7 @@ struct saga_runtime::impl {
 
   std::atomic<int64_t> in_flight{0};   ///< Commands sent and not yet answered.
   std::atomic<bool> busy{false};       ///< The processor is inside a batch.
+  std::atomic<int64_t> flushing{0};    ///< Outbox deletions being written.
   std::atomic<bool> stopped{false};
   std::atomic<uint64_t> steps{0}, sent{0}, acked{0}, completed{0}, parked_n{0}, skipped{0};
   std::mutex stop_mtx;

@@ -167,6 +167,9 @@ void saga_runtime::stop() {
   self->request(impl_->dispatcher, std::chrono::seconds{5}, saga_drain_atom::value)
     .receive([&](std::vector<std::string>& xs) { deletes = std::move(xs); },
              [](caf::error&) {});
+  // Let a deletion already submitted by the dispatcher finish.
+  for (int i = 0; i < 5000 && impl_->flushing.load() > 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds{1});
   if (!deletes.empty()) {
     persistence::atomic_write w;
     w.persistence_id = keys::checkpoint_name(impl_->name);
