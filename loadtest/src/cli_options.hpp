@@ -77,7 +77,7 @@ struct loadtest_options {
 };
 
 /// Parses `args` (without the program name). Unknown `--key value` pairs go
-/// to workload_params. Returns caf::sec::invalid_argument naming the bad
+/// to `params`. Returns caf::sec::invalid_argument naming the bad
 /// option.
 [[nodiscard]] caf::expected<loadtest_options> parse_options(const std::vector<std::string>& args);
 

@@ -7,6 +7,7 @@
 // must equal the money of the confirmed orders, and every acknowledged order
 // must be confirmed or cancelled.
 
+#include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <future>
@@ -109,6 +110,7 @@ public:
     if (!saga)
       return std::move(saga.error());
     saga_ = std::move(*saga);
+    started_ = std::chrono::steady_clock::now();
     // Stock every product, many requests in flight.
     agg::aggregate_client client{*ctx.registry};
     std::vector<std::future<caf::expected<op::StockLevel>>> pending;
@@ -143,6 +145,8 @@ public:
     steps_ = st.steps;
     sagas_completed_ = st.completed;
     parked_ = st.parked;
+    saga_span_s_
+      = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     return err;
   }
 
@@ -205,7 +209,11 @@ public:
             {"orders_money_cents", static_cast<double>(t.placed_cents)},
             {"saga_steps", static_cast<double>(steps_)},
             {"sagas_completed", static_cast<double>(sagas_completed_)},
-            {"saga_events_parked", static_cast<double>(parked_)}};
+            {"saga_events_parked", static_cast<double>(parked_)},
+            // Sagas finished per second from the saga start (warm-up
+            // included) until every saga had finished.
+            {"sagas_per_s",
+             saga_span_s_ > 0 ? static_cast<double>(sagas_completed_) / saga_span_s_ : 0}};
   }
 
 private:
@@ -237,6 +245,8 @@ private:
   uint64_t steps_ = 0;
   uint64_t sagas_completed_ = 0;
   uint64_t parked_ = 0;
+  std::chrono::steady_clock::time_point started_;
+  double saga_span_s_ = 0;
   folded v_;
 };
 
