@@ -164,10 +164,7 @@ caf::expected<uint64_t> leveldb_journal::replay(std::string_view pid, uint64_t f
   event_envelope env;
   uint64_t count = 0;
   uint64_t expected = from; // next sequence number to visit
-  // Writes of at most this many events not adjacent to the previous one are
-  // read with Get instead of an iterator seek.
-  constexpr uint64_t point_read_limit = 4;
-  auto corrupt = [&](const leveldb::Status& st) -> caf::error {
+  auto corrupt = [&](const leveldb::Status& st) {
     auto code = st.ok() || st.IsCorruption() ? errc::corruption : errc::io_error;
     return make_error(code, "event record", std::string{pid}, expected, st.ToString());
   };
@@ -189,50 +186,26 @@ caf::expected<uint64_t> leveldb_journal::replay(std::string_view pid, uint64_t f
     auto pos = first_pos + (seq - first_seq);
     if (seq > to || pos > durable)
       break;
-    auto visit = [&](std::string_view record, const leveldb::Status& st) {
+    // Consecutive atomic writes are often consecutive in the log: no seek.
+    if (!log->Valid() || log->key().size() != 9 || get_be64(log->key().data() + 1) != pos
+        || log->key()[0] != global_tag)
+      log->Seek(global_key(pos));
+    for (; seq <= last_seq && seq <= to; ++seq, ++pos, log->Next()) {
+      if (pos > durable || count >= max)
+        return highest;
       expected = seq;
-      if (!decode_event(record, env) || env.sequence_nr != seq || env.persistence_id != pid)
-        return corrupt(st);
+      if (!log->Valid())
+        return corrupt(log->status());
+      auto lk = log->key();
+      auto lv = log->value();
+      if (lk.size() != 9 || lk[0] != global_tag || get_be64(lk.data() + 1) != pos
+          || !decode_event(std::string_view{lv.data(), lv.size()}, env)
+          || env.sequence_nr != seq || env.persistence_id != pid)
+        return corrupt(log->status());
       env.global_position = pos;
       ++count;
-      return caf::error{};
-    };
-    auto end_seq = std::min(last_seq, to);
-    auto positioned = log->Valid() && log->key().size() == 9 && log->key()[0] == global_tag
-                      && get_be64(log->key().data() + 1) == pos;
-    if (!positioned && end_seq - seq < point_read_limit) {
-      // A short write elsewhere in the log: point reads (bloom filters, one
-      // file per level) are much cheaper than re-seeking the merged iterator.
-      std::string record;
-      for (; seq <= end_seq; ++seq, ++pos) {
-        if (pos > durable || count >= max)
-          return highest;
-        auto st = db_->db->Get(ro, global_key(pos), &record);
-        if (!st.ok() && !st.IsNotFound())
-          return corrupt(st);
-        if (auto err = visit(record, st))
-          return err;
-        if (!f(env))
-          return highest;
-      }
-    } else {
-      // Consecutive atomic writes are often consecutive in the log: no seek.
-      if (!positioned)
-        log->Seek(global_key(pos));
-      for (; seq <= end_seq; ++seq, ++pos, log->Next()) {
-        if (pos > durable || count >= max)
-          return highest;
-        if (!log->Valid())
-          return corrupt(log->status());
-        auto lk = log->key();
-        auto lv = log->value();
-        if (lk.size() != 9 || lk[0] != global_tag || get_be64(lk.data() + 1) != pos)
-          return corrupt(log->status());
-        if (auto err = visit(std::string_view{lv.data(), lv.size()}, log->status()))
-          return err;
-        if (!f(env))
-          return highest;
-      }
+      if (!f(env))
+        return highest;
     }
     expected = seq;
     if (seq > to)
