@@ -116,6 +116,8 @@ public:
   /// The saga's definition.
   const saga_model& model() const;
 
+  /// The runtime's internals (src/runtime_impl.hpp); public only so that
+  /// the processor and the dispatcher actor can share it. Not an API.
   struct impl;
 
 private:
