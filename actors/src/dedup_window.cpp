@@ -41,6 +41,16 @@ namespace {
 
 constexpr char hex_digits[] = "0123456789abcdef";
 
+int nibble(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  return -1;
+}
+
+} // namespace
+
 std::string to_hex(const std::string& bytes) {
   std::string out;
   out.reserve(bytes.size() * 2);
@@ -49,14 +59,6 @@ std::string to_hex(const std::string& bytes) {
     out += hex_digits[c & 0x0f];
   }
   return out;
-}
-
-int nibble(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  return -1;
 }
 
 std::optional<std::string> from_hex(std::string_view hex) {
@@ -74,7 +76,6 @@ std::optional<std::string> from_hex(std::string_view hex) {
   return out;
 }
 
-} // namespace
 
 std::string dedup_window::encode(const aggregate_model& model) const {
   std::string result;

@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <caf/error.hpp>
@@ -12,6 +13,12 @@
 namespace esr::actors {
 
 class aggregate_model;
+
+/// Returns `bytes` as lowercase hex (binary replies travel in UTF-8 headers).
+std::string to_hex(const std::string& bytes);
+
+/// Decodes lowercase hex; nullopt if `hex` is not valid hex.
+std::optional<std::string> from_hex(std::string_view hex);
 
 /// Remembers the answers to the most recent command ids of one aggregate so
 /// that a retried command is answered, not applied again. Entries come from

@@ -31,8 +31,10 @@ void aggregate_actor::replay_step() {
     entry.id = id;
     entry.version = e.sequence_nr;
     if (auto i = e.metadata.headers.find("esr.reply"); i != e.metadata.headers.end()) {
-      entry.what = dedup_window::known::stored_reply;
-      entry.bytes = i->second;
+      if (auto bytes = from_hex(i->second)) {
+        entry.what = dedup_window::known::stored_reply;
+        entry.bytes = std::move(*bytes);
+      }
     }
     dedup_.record(std::move(entry));
   };

@@ -157,7 +157,7 @@ bool aggregate_actor::try_handle(command_envelope& cmd, caf::response_promise& r
   command_reply reply{d->then_reply ? d->then_reply(*state_) : std::any{}, version_};
   if (!cmd.command_id.empty()) {
     if (auto bytes = model.encode_reply(reply.value))
-      w.events.back().metadata.headers.emplace("esr.reply", std::move(*bytes));
+      w.events.back().metadata.headers.emplace("esr.reply", to_hex(*bytes)); // UTF-8 safe
     dedup_.record({cmd.command_id, version_, dedup_window::known::reply, reply.value, {}, {}});
   }
   writes.push_back(std::move(w));

@@ -53,8 +53,13 @@ std::shared_ptr<type> make_type(model_options opts) {
   t->snapshot_every(opts.snapshot_every).keep_snapshots(opts.keep);
   t->delete_events_on_snapshot(opts.delete_events);
   if (opts.reply_codec)
-    t->reply_codec([](const reply& r) { return std::to_string(r); },
-                   [](const std::string& b) -> std::optional<reply> { return std::stoll(b); });
+    // Binary on purpose (0xFF is never UTF-8), like a Protobuf reply's bytes.
+    t->reply_codec([](const reply& r) { return "\xff" + std::to_string(r); },
+                   [](const std::string& b) -> std::optional<reply> {
+                     if (b.size() < 2 || b[0] != '\xff')
+                       return std::nullopt;
+                     return std::stoll(b.substr(1));
+                   });
   return t;
 }
 
