@@ -1,6 +1,7 @@
 // The event bus and subscriptions: every position exactly once and in order,
 // across the catch-up -> live switch under concurrent writes, and when a slow
 // subscriber falls behind the live buffer and back.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -200,9 +201,12 @@ TEST_P(bus_test, slow_subscriber_does_not_block_writers_and_falls_back_to_catch_
   EXPECT_EQ(r.snapshot(), expected_positions(j, 1, event_filter::all()));
   std::lock_guard<std::mutex> guard{r.mtx};
   ASSERT_GE(r.live_flags.size(), 4u);
-  EXPECT_TRUE(r.live_flags[0]) << "first event came live";
-  EXPECT_TRUE(r.live_flags[1]);
-  EXPECT_FALSE(r.live_flags[2]) << "after falling behind, reads the journal";
+  // Live while it kept up, from the journal after falling behind the live
+  // buffer, live again once caught up.
+  auto first_live = std::find(r.live_flags.begin(), r.live_flags.end(), true);
+  ASSERT_NE(first_live, r.live_flags.end()) << "never delivered live";
+  EXPECT_NE(std::find(first_live, r.live_flags.end(), false), r.live_flags.end())
+    << "after falling behind, reads the journal";
   EXPECT_TRUE(r.live_flags.back()) << "rejoined live delivery";
   expect_tiling(r.ranges, 1);
 }
