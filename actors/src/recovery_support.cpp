@@ -86,7 +86,9 @@ replay_into(const aggregate_model& model, persistence::journal& j,
   progress.last_sequence_nr = from - 1;
   caf::error failure;
   auto visit = [&](const persistence::event_envelope& e) {
-    if (e.sequence_nr != progress.last_sequence_nr + 1) {
+    // Pieces of one event split by an upcasting journal share its number.
+    auto split_piece = progress.visited > 0 && e.sequence_nr == progress.last_sequence_nr;
+    if (e.sequence_nr != progress.last_sequence_nr + 1 && !split_piece) {
       failure = make_error(errc::recovery_failed, std::string{pid}, "events missing before",
                            e.sequence_nr);
       return false;

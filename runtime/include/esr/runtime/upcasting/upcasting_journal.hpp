@@ -15,9 +15,8 @@ namespace esr::runtime::upcasting {
 ///
 /// Read semantics on top of journal's contract: the pieces of a split event
 /// share the original's sequence number and global position and are visited
-/// together (a reader that requires strictly consecutive sequence numbers,
-/// like aggregate recovery, should take splitting upcasters through
-/// as_upcaster() in its own upcaster hook instead); read_all applies its filter to the upcast events (an event_type
+/// together (aggregate recovery applies them as one step); read_all applies
+/// its filter to the upcast events (an event_type
 /// filter then reads the whole log from the inner journal) and never stops
 /// between the pieces of one event, so it may visit up to (pieces - 1) more
 /// than `max` events. A failing upcaster makes replay/read_all return
