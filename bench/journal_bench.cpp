@@ -22,69 +22,94 @@ using namespace esr::persistence;
 
 constexpr size_t payload_bytes = 100;
 
+/// One client thread of append_rate: owns a share of the writers and
+/// resubmits each one's next append when the previous one is acknowledged.
+struct append_client {
+  std::mutex m;
+  std::condition_variable cv;
+  std::vector<size_t> ready; // writers whose previous append was acknowledged
+  uint64_t acked = 0;
+  uint64_t acked_at_end = 0;
+  size_t in_flight = 0;
+
+  void run(journal& j, const std::vector<std::string>& names, std::vector<uint64_t>& seqs,
+           const std::string& payload, std::chrono::steady_clock::time_point deadline) {
+    std::vector<size_t> batch;
+    bool done = false;
+    std::unique_lock<std::mutex> lock{m};
+    for (;;) {
+      cv.wait(lock, [&] { return !ready.empty() || in_flight == 0; });
+      if (!done && std::chrono::steady_clock::now() >= deadline) {
+        done = true;
+        acked_at_end = acked;
+      }
+      if (done) {
+        if (in_flight == 0)
+          return;
+        ready.clear();
+        continue;
+      }
+      batch.swap(ready);
+      in_flight += batch.size();
+      lock.unlock();
+      for (auto w : batch) {
+        atomic_write aw;
+        aw.persistence_id = names[w];
+        aw.expected_sequence_nr = seqs[w]; // as an aggregate would
+        aw.events.resize(1);
+        aw.events[0].event_type = "bench.Event";
+        aw.events[0].payload = payload;
+        std::vector<atomic_write> ws;
+        ws.push_back(std::move(aw));
+        j.write_async(std::move(ws), [this, w, &seqs](write_outcomes out) {
+          std::lock_guard<std::mutex> guard{m};
+          --in_flight;
+          auto wake = ready.empty() || in_flight == 0;
+          if (out.size() == 1 && out[0]) {
+            ++acked;
+            seqs[w] = out[0]->last_sequence_nr;
+            ready.push_back(w);
+          }
+          if (wake)
+            cv.notify_one();
+        });
+      }
+      batch.clear();
+      lock.lock();
+    }
+  }
+};
+
 /// Keeps `writers` single-event appends in flight for `seconds` (writer w
 /// appends to stream "bench-w" with its expected sequence number, as an
 /// aggregate does) and returns acknowledged events/s. Like application code,
-/// a client thread builds and submits the writes; the journal's completion
-/// callbacks only hand the writer back to it.
+/// client threads (two, as many as this machine has cores for the
+/// application) build and submit the writes; the journal's completion
+/// callbacks only hand the writer back to its client.
 double append_rate(journal& j, int writers, double seconds, const std::string& payload) {
-  std::mutex m;
-  std::condition_variable cv;
-  std::vector<int> ready; // writers whose previous append was acknowledged
-  uint64_t acked = 0;
-  int in_flight = 0;
+  auto n = static_cast<size_t>(writers);
   std::vector<std::string> names;
-  std::vector<uint64_t> seqs(static_cast<size_t>(writers), 0); // last acknowledged per writer
-  for (int w = 0; w < writers; ++w) {
+  for (size_t w = 0; w < n; ++w)
     names.push_back("bench-" + std::to_string(w));
-    ready.push_back(w);
-  }
+  std::vector<uint64_t> seqs(n, 0); // last acknowledged per writer
+  size_t client_count = std::min<size_t>(2, n);
+  std::vector<std::unique_ptr<append_client>> clients;
+  for (size_t c = 0; c < client_count; ++c)
+    clients.push_back(std::make_unique<append_client>());
+  for (size_t w = 0; w < n; ++w)
+    clients[w % client_count]->ready.push_back(w);
   auto t0 = std::chrono::steady_clock::now();
-  std::vector<int> batch;
-  uint64_t acked_at_end = 0;
-  double elapsed = 0;
-  std::unique_lock<std::mutex> lock{m};
-  for (;;) {
-    cv.wait(lock, [&] { return !ready.empty() || in_flight == 0; });
-    if (elapsed == 0 && seconds_since(t0) >= seconds) {
-      elapsed = seconds_since(t0);
-      acked_at_end = acked;
-    }
-    if (elapsed > 0) {
-      if (in_flight == 0)
-        break;
-      ready.clear();
-      continue;
-    }
-    batch.swap(ready);
-    in_flight += static_cast<int>(batch.size());
-    lock.unlock();
-    for (int w : batch) {
-      atomic_write aw;
-      aw.persistence_id = names[static_cast<size_t>(w)];
-      aw.expected_sequence_nr = seqs[static_cast<size_t>(w)]; // as an aggregate would
-      aw.events.resize(1);
-      aw.events[0].event_type = "bench.Event";
-      aw.events[0].payload = payload;
-      std::vector<atomic_write> ws;
-      ws.push_back(std::move(aw));
-      j.write_async(std::move(ws), [&, w](write_outcomes out) {
-        std::lock_guard<std::mutex> guard{m};
-        --in_flight;
-        auto wake = ready.empty() || in_flight == 0;
-        if (out.size() == 1 && out[0]) {
-          ++acked;
-          seqs[static_cast<size_t>(w)] = out[0]->last_sequence_nr;
-          ready.push_back(w);
-        }
-        if (wake)
-          cv.notify_one();
-      });
-    }
-    batch.clear();
-    lock.lock();
-  }
-  return static_cast<double>(acked_at_end) / elapsed;
+  auto deadline = t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                         std::chrono::duration<double>(seconds));
+  std::vector<std::thread> threads;
+  for (auto& c : clients)
+    threads.emplace_back([&, c = c.get()] { c->run(j, names, seqs, payload, deadline); });
+  for (auto& t : threads)
+    t.join();
+  uint64_t acked = 0;
+  for (auto& c : clients)
+    acked += c->acked_at_end;
+  return static_cast<double>(acked) / seconds;
 }
 
 /// Iterates every entry of the raw LevelDB at `dir`, copying key and value
@@ -138,6 +163,8 @@ int run(const args& a) {
       leveldb_options opts;
       opts.path = dir;
       opts.durability = mode;
+      if (auto g = int_option(a, "--max-group", 0); g > 0)
+        opts.max_group_writes = static_cast<size_t>(g);
       auto st = open_leveldb(opts);
       if (!st) {
         std::fprintf(stderr, "esr-bench: %s\n", render(st.error()).c_str());
