@@ -22,16 +22,22 @@ std::string to_string(errc x) {
 namespace {
 
 std::string render_impl(uint8_t code, caf::atom_value, const caf::message& ctx) {
-  std::string result = "esr_pers.";
-  result += to_string(static_cast<errc>(code));
-  if (!ctx.empty()) {
-    result += ": ";
-    result += caf::to_string(ctx);
-  }
-  return result;
+  return render_code("esr_pers", to_string(static_cast<errc>(code)), ctx);
 }
 
 } // namespace
+
+std::string render_code(const char* prefix, const std::string& name,
+                        const caf::message& context) {
+  std::string result = prefix;
+  result += '.';
+  result += name;
+  if (!context.empty()) {
+    result += ": ";
+    result += caf::to_string(context);
+  }
+  return result;
+}
 
 std::string render(const caf::error& err) {
   if (!err)

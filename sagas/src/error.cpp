@@ -4,6 +4,7 @@
 #include <caf/deep_to_string.hpp>
 
 #include "esr/actors/errc.hpp"
+#include "esr/persistence/error.hpp"
 #include "esr/runtime/bus/error.hpp"
 
 namespace esr::sagas {
@@ -25,12 +26,9 @@ std::string to_string(errc x) {
 std::string render(const caf::error& err) {
   if (!err)
     return "none";
-  if (err.category() == error_category) {
-    auto result = "esr_saga." + to_string(static_cast<errc>(err.code()));
-    if (!err.context().empty())
-      result += ": " + caf::deep_to_string(err.context());
-    return result;
-  }
+  if (err.category() == error_category)
+    return persistence::render_code("esr_saga", to_string(static_cast<errc>(err.code())),
+                                    err.context());
   if (err.category() == runtime::bus::error_category)
     return runtime::bus::render(err);
   return actors::render(err);

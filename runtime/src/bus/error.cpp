@@ -24,13 +24,7 @@ std::string to_string(errc x) {
 namespace {
 
 std::string render_impl(uint8_t code, caf::atom_value, const caf::message& ctx) {
-  std::string result = "esr_bus.";
-  result += to_string(static_cast<errc>(code));
-  if (!ctx.empty()) {
-    result += ": ";
-    result += caf::to_string(ctx);
-  }
-  return result;
+  return persistence::render_code("esr_bus", to_string(static_cast<errc>(code)), ctx);
 }
 
 } // namespace

@@ -7,6 +7,7 @@
 #include <caf/atom.hpp>
 #include <caf/error.hpp>
 #include <caf/make_message.hpp>
+#include <caf/message.hpp>
 
 namespace caf {
 class actor_system_config;
@@ -56,6 +57,12 @@ inline bool is(const caf::error& err, errc x) {
   return err.category() == error_category
          && err.code() == static_cast<uint8_t>(x);
 }
+
+/// Renders an error of one of esr's categories as "<prefix>.<name>" followed
+/// by ": <context>" when it has one (e.g. "esr_agg.rejected: (\"overdraft\")").
+/// Every module's renderer uses it, so all esr errors read alike.
+std::string render_code(const char* prefix, const std::string& name,
+                        const caf::message& context);
 
 /// Renders any error readably (for esr's own categories: "esr_pers.corruption:
 /// (\"account-1\", 7)"), without needing an actor system.
