@@ -110,7 +110,6 @@ void leveldb_journal::commit_group(std::vector<pending_call>& group) {
   std::vector<event_envelope> events;
   auto want_events = has_listeners_.load();
   auto pos = next_position_;
-  std::string key;
   std::string record;
   {
     std::lock_guard<std::mutex> guard{streams_mutex_};

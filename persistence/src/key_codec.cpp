@@ -69,6 +69,12 @@ std::string event_key(uint64_t stream_id, uint64_t seq) {
   return k;
 }
 
+std::string stream_index_prefix(uint64_t stream_id) {
+  auto k = tagged(event_tag, 8);
+  put_be64(k, stream_id);
+  return k;
+}
+
 std::string index_entry(uint64_t first_seq, uint64_t first_position) {
   std::string v;
   v.reserve(16);

@@ -82,6 +82,8 @@ std::string meta_key(std::string_view name);
 std::string name_key(uint16_t shard, std::string_view persistence_id);
 std::string id_key(uint64_t stream_id);
 std::string event_key(uint64_t stream_id, uint64_t last_seq);
+/// The prefix shared by every event_key of `stream_id` ('e' + stream id).
+std::string stream_index_prefix(uint64_t stream_id);
 /// The value of an event_key.
 std::string index_entry(uint64_t first_seq, uint64_t first_position);
 std::string global_key(uint64_t position);

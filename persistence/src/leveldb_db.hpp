@@ -20,8 +20,12 @@ struct leveldb_db {
   std::unique_ptr<const leveldb::FilterPolicy> filter;
   std::unique_ptr<leveldb::DB> db; // declared last: closed first
 
-  ~leveldb_db() {
-    db.reset();
+  /// Write options for writes outside group commit (snapshots, deletions):
+  /// synced unless the durability mode is none.
+  leveldb::WriteOptions durable_write() const {
+    leveldb::WriteOptions wo;
+    wo.sync = opts.durability != durability_mode::none;
+    return wo;
   }
 
   /// Applies `batch` (every write of the journal and the snapshot store goes

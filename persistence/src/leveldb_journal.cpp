@@ -108,7 +108,7 @@ leveldb_journal::resolve_locked(std::string_view pid, bool create) {
       it->Prev();
     else
       it->SeekToLast();
-    auto prefix = event_key(state.id, 0).substr(0, 9);
+    auto prefix = stream_index_prefix(state.id);
     if (it->Valid() && it->key().starts_with(prefix))
       state.highest = trailing_seq(std::string_view{it->key().data(), it->key().size()});
     if (!it->status().ok())
@@ -160,7 +160,7 @@ caf::expected<uint64_t> leveldb_journal::replay(std::string_view pid, uint64_t f
   leveldb::ReadOptions ro;
   std::unique_ptr<leveldb::Iterator> index{db_->db->NewIterator(ro)};
   std::unique_ptr<leveldb::Iterator> log{db_->db->NewIterator(ro)};
-  auto prefix = event_key(id, 0).substr(0, 9);
+  auto prefix = stream_index_prefix(id);
   event_envelope env;
   uint64_t count = 0;
   uint64_t expected = from; // next sequence number to visit
@@ -244,7 +244,7 @@ caf::error leveldb_journal::delete_up_to(std::string_view pid, uint64_t to) {
   // straddles it. The global log keeps the records (see journal.hpp).
   leveldb::WriteBatch batch;
   std::unique_ptr<leveldb::Iterator> it{db_->db->NewIterator(leveldb::ReadOptions{})};
-  auto prefix = event_key(id, 0).substr(0, 9);
+  auto prefix = stream_index_prefix(id);
   for (it->Seek(event_key(id, 0)); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     auto key = it->key();
     auto value = it->value();
@@ -269,9 +269,7 @@ caf::error leveldb_journal::delete_up_to(std::string_view pid, uint64_t to) {
   if (ds.ok() && old.size() == 8 && get_be64(old.data()) > to)
     return caf::none;
   batch.Put(deleted_key(id), marker);
-  leveldb::WriteOptions wo;
-  wo.sync = db_->opts.durability != durability_mode::none;
-  return from_status(db_->write(wo, &batch), "deleting events");
+  return from_status(db_->write(db_->durable_write(), &batch), "deleting events");
 }
 
 caf::expected<uint64_t> leveldb_journal::read_all(uint64_t from, uint64_t max,

@@ -31,16 +31,6 @@ leveldb_snapshot_store::~leveldb_snapshot_store() {
   }
 }
 
-namespace {
-
-leveldb::WriteOptions write_options(const leveldb_options& opts) {
-  leveldb::WriteOptions wo;
-  wo.sync = opts.durability != durability_mode::none;
-  return wo;
-}
-
-} // namespace
-
 caf::expected<std::string> leveldb_snapshot_store::prepare(const leveldb_db& db,
                                                            snapshot_envelope& s,
                                                            std::string& record) {
@@ -61,7 +51,7 @@ caf::error leveldb_snapshot_store::save(const snapshot_envelope& s) {
     return std::move(key.error());
   leveldb::WriteBatch batch;
   batch.Put(*key, record);
-  return from_status(db_->write(write_options(db_->opts), &batch), "saving a snapshot");
+  return from_status(db_->write(db_->durable_write(), &batch), "saving a snapshot");
 }
 
 void leveldb_snapshot_store::save_async(snapshot_envelope s,
@@ -104,7 +94,7 @@ void leveldb_snapshot_store::run_saver(std::shared_ptr<saver_state> state,
       else
         batch.Put(*key, record);
     }
-    auto err = from_status(db->write(write_options(db->opts), &batch), "saving snapshots");
+    auto err = from_status(db->write(db->durable_write(), &batch), "saving snapshots");
     for (size_t i = 0; i < work.size(); ++i)
       work[i].second(outcomes[i] ? outcomes[i] : err);
   }
@@ -188,7 +178,7 @@ caf::error leveldb_snapshot_store::remove(std::string_view pid, uint64_t sequenc
   auto shard = shard_of(pid, db_->opts.shard_count);
   leveldb::WriteBatch batch;
   batch.Delete(snapshot_key(shard, pid, sequence_nr));
-  return from_status(db_->write(write_options(db_->opts), &batch), "deleting a snapshot");
+  return from_status(db_->write(db_->durable_write(), &batch), "deleting a snapshot");
 }
 
 caf::error leveldb_snapshot_store::remove(std::string_view pid, const snapshot_criteria& c) {
@@ -205,7 +195,7 @@ caf::error leveldb_snapshot_store::remove(std::string_view pid, const snapshot_c
   });
   if (err)
     return err;
-  return from_status(db_->write(write_options(db_->opts), &batch), "deleting snapshots");
+  return from_status(db_->write(db_->durable_write(), &batch), "deleting snapshots");
 }
 
 } // namespace esr::persistence::detail
