@@ -8,5 +8,5 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
   build-essential cmake pkg-config \
   libcaf-dev libleveldb-dev libsnappy-dev libprotobuf-dev protobuf-compiler \
-  libgtest-dev libgmock-dev googletest libbenchmark-dev >/dev/null
+  libgtest-dev libgmock-dev googletest libbenchmark-dev libjemalloc-dev >/dev/null
 echo "esr: dependencies installed"

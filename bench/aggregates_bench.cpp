@@ -14,6 +14,7 @@
 // cpu_us_per_command (user + system CPU of every thread during the command
 // phase, divided by the commands) does not depend on other load on the
 // machine; the raw ceiling is measured right before and after that phase.
+#include <dlfcn.h>
 #include <malloc.h>
 #include <sys/resource.h>
 
@@ -245,7 +246,21 @@ double cpu_seconds() {
   return tv(ru.ru_utime) + tv(ru.ru_stime);
 }
 
+/// Bytes the program has allocated and not freed: jemalloc's
+/// stats.allocated when esr-bench runs on jemalloc (see
+/// esr_use_program_allocator), else glibc's mallinfo2.
 size_t heap_in_use() {
+  using mallctl_fn = int (*)(const char*, void*, size_t*, void*, size_t);
+  static auto mallctl = reinterpret_cast<mallctl_fn>(dlsym(RTLD_DEFAULT, "mallctl"));
+  if (mallctl != nullptr) {
+    uint64_t epoch = 1;
+    size_t len = sizeof(epoch);
+    mallctl("epoch", &epoch, &len, &epoch, len); // refreshes the statistics
+    size_t allocated = 0;
+    len = sizeof(allocated);
+    if (mallctl("stats.allocated", &allocated, &len, nullptr, 0) == 0)
+      return allocated;
+  }
   auto mi = mallinfo2();
   return mi.uordblks + mi.hblkhd;
 }
