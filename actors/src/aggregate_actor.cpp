@@ -59,41 +59,43 @@ void aggregate_actor::on_exit() {
     has_permit_ = false;
     spec_.env->limiter->release();
   }
-  // Nobody waits forever on a stopped aggregate: writes in flight have an
-  // unknown outcome; stashed commands were not handled (safe to retry).
-  for (auto& x : in_flight_)
-    x.rp.deliver(make_error(errc::write_failed, spec_.persistence_id, "aggregate stopped"));
-  in_flight_.clear();
+  // Nobody waits forever on a stopped aggregate: stashed commands were not
+  // handled (safe to retry). Commands whose write is in flight are answered
+  // by the journal's callback with the write's real outcome.
   answer_stash_with(caf::make_error(caf::sec::request_receiver_down));
 }
 
 void aggregate_actor::on_command(command_envelope&& cmd) {
   auto rp = make_response_promise();
-  if (phase_ == phase::running && !writing_ && stash_head_ == stash_.size()) {
+  if (write_settled() && phase_ == phase::running && stash_head_ == stash_.size()) {
     // Fast path: nothing waits, handle at once.
-    std::vector<persistence::atomic_write> writes;
-    if (!try_handle(cmd, rp, writes)) {
+    batch b;
+    if (!try_handle(cmd, rp, b)) {
       // Cannot happen with an empty batch; keep the order safe anyway.
       stash(stashed{std::move(cmd), std::move(rp), false});
       return;
     }
-    if (!writes.empty())
-      submit(std::move(writes));
+    if (!b.empty())
+      submit(std::move(b));
     else if (reload_needed_)
       restart(false);
     maybe_passivate();
     return;
   }
   stash(stashed{std::move(cmd), std::move(rp), false});
+  if (writing_)
+    await_write();
 }
 
 void aggregate_actor::on_get_state() {
   auto rp = make_response_promise();
-  if (phase_ == phase::running && !writing_ && stash_head_ == stash_.size()) {
+  if (write_settled() && phase_ == phase::running && stash_head_ == stash_.size()) {
     rp.deliver(state_copy{spec_.model->copy_state(*state_), version_});
     return;
   }
   stash(stashed{command_envelope{}, std::move(rp), true});
+  if (writing_)
+    await_write();
 }
 
 void aggregate_actor::stash(stashed&& x) {
@@ -118,9 +120,17 @@ void aggregate_actor::answer_stash_with(const caf::error& err) {
 }
 
 void aggregate_actor::maybe_passivate() {
-  if (passivating_ && phase_ == phase::running && !writing_
-      && stash_head_ == stash_.size())
-    quit();
+  if (!passivating_ || phase_ != phase::running || stash_head_ != stash_.size())
+    return;
+  if (writing_) {
+    wake_.store(true);
+    if (settled_.load() < batch_seq_)
+      return; // on_persist_done calls this again.
+    settle_write();
+    if (phase_ != phase::running)
+      return;
+  }
+  quit();
 }
 
 } // namespace esr::actors

@@ -9,6 +9,7 @@
 // message dispatch and stash in aggregate_actor.cpp.
 
 #include <any>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -25,10 +26,13 @@
 
 namespace esr::actors {
 
-/// Sent by the journal's writer thread: the outcome of one write_async call.
+/// Sent by the journal's writer thread to wake the aggregate once a batch
+/// it waits for is decided. Replies were already sent to the callers.
 struct persist_done {
-  uint64_t epoch = 0; ///< The incarnation that submitted the write.
-  persistence::write_outcomes outcomes;
+  uint64_t batch = 0;  ///< The batch (aggregate_actor::batch_seq_) decided.
+  bool failed = false; ///< Outcome unknown: restart with backoff.
+  bool rejected = false; ///< Definitely not stored: reload at once.
+  std::string cause;   ///< Why, for the log (failed or rejected only).
 };
 
 using replay_next_atom = caf::atom_constant<caf::atom("esr_replay")>;
@@ -67,6 +71,13 @@ private:
     command_reply reply;
   };
 
+  /// The commands handled together and their writes (one per command).
+  struct batch {
+    std::vector<persistence::atomic_write> writes;
+    std::vector<in_flight> flights;
+    bool empty() const { return writes.empty(); }
+  };
+
   // -- aggregate_actor.cpp: dispatch and stash ---------------------------------
   void on_command(command_envelope&& cmd);
   void on_get_state();
@@ -86,11 +97,17 @@ private:
   // -- running.cpp -------------------------------------------------------------
   void enter_running();
   void drain();
-  bool try_handle(command_envelope& cmd, caf::response_promise& rp,
-                  std::vector<persistence::atomic_write>& writes);
-  void submit(std::vector<persistence::atomic_write>&& writes);
+  bool try_handle(command_envelope& cmd, caf::response_promise& rp, batch& b);
+  void submit(batch&& b);
+  bool write_settled();
+  void await_write();
+  void settle_write();
   void on_persist_done(persist_done& d);
   void restart(bool with_backoff);
+  // Runs on the journal's thread once batch `id` of `self` is decided.
+  static void on_batch_decided(const caf::actor& self, uint64_t id,
+                               std::vector<in_flight>& flights,
+                               persistence::write_outcomes& outcomes);
 
   // -- snapshotting.cpp --------------------------------------------------------
   bool snapshot_due_after(const std::string& event_type, uint64_t seq) const;
@@ -105,15 +122,20 @@ private:
   uint32_t restarts_ = 0;     // Consecutive failed writes, for the backoff.
   phase phase_ = phase::replaying_snapshot;
   bool has_permit_ = false;
-  bool writing_ = false;      // A write_async call is outstanding.
+  bool writing_ = false;      // Batch batch_seq_ is outstanding (unless settled_).
   bool passivating_ = false;
   bool snapshot_due_ = false;
   bool reload_needed_ = false; // The state is suspect; reload after the write.
   caf::error failure_;        // Why the recovery failed (phase failed).
   std::vector<stashed> stash_;
   size_t stash_head_ = 0;
-  std::vector<in_flight> in_flight_;
   dedup_window dedup_;
+  // Write batches. The journal's callback answers the callers itself and
+  // wakes this actor only when it waits (wake_) or the batch did not
+  // succeed; otherwise the actor sees settled_ when it next runs.
+  uint64_t batch_seq_ = 0;           // Id of the latest submitted batch.
+  std::atomic<uint64_t> settled_{0}; // Id of the latest batch that succeeded.
+  std::atomic<bool> wake_{false};    // Send persist_done on success too.
 };
 
 } // namespace esr::actors

@@ -3,17 +3,23 @@
 //   Here:   handle commands in order. Events of the commands handled together
 //           (up to options.max_batch stashed ones) go to the journal in one
 //           write_async call, one atomic write per command; commands arriving
-//           while it is outstanding are stashed. Replies are sent only once
-//           the write is durable.
-//   After:  on a rejected write (definitely not stored): answer
-//           errc::write_rejected and reload at once (replaying_snapshot); on
-//           a failed write (outcome unknown): answer errc::write_failed and
-//           restart with backoff (restarting -> replaying_snapshot); on
-//           passivate_atom when idle: stop.
+//           while it is outstanding are stashed. The journal's callback
+//           answers the callers once the write is durable (never before), on
+//           the journal's thread, and wakes this actor only if it waits for
+//           the batch (stashed commands, passivation, a snapshot due, a
+//           reload) or the batch did not succeed. Otherwise the actor finds
+//           the batch settled when its next message arrives: one message per
+//           command less than answering through the actor.
+//   After:  on a rejected write (definitely not stored): callers get
+//           errc::write_rejected and the actor reloads at once
+//           (replaying_snapshot); on a failed write (outcome unknown):
+//           errc::write_failed and a restart with backoff (restarting ->
+//           replaying_snapshot); on passivate_atom when idle: stop.
 #include "aggregate_actor_impl.hpp"
 
 #include <algorithm>
 
+#include <caf/mailbox_element.hpp>
 #include <caf/send.hpp>
 
 #include "esr/actors/errc.hpp"
@@ -36,31 +42,36 @@ void aggregate_actor::enter_running() {
 void aggregate_actor::drain() {
   auto max_batch = std::max<size_t>(1, spec_.env->options.max_batch);
   while (phase_ == phase::running && !writing_ && stash_head_ < stash_.size()) {
-    std::vector<persistence::atomic_write> writes;
+    batch b;
     size_t handled = 0;
     while (stash_head_ < stash_.size() && handled < max_batch && !reload_needed_) {
       auto& x = stash_[stash_head_];
       if (x.get_state) {
-        if (!writes.empty())
+        if (!b.empty())
           break; // Answer it from committed state only.
         x.rp.deliver(state_copy{spec_.model->copy_state(*state_), version_});
-      } else if (!try_handle(x.cmd, x.rp, writes)) {
+      } else if (!try_handle(x.cmd, x.rp, b)) {
         break;
       }
       ++stash_head_;
       ++handled;
     }
     if (stash_head_ == stash_.size()) {
-      stash_.clear();
-      if (stash_.capacity() > 16)
-        stash_.shrink_to_fit();
+      std::vector<stashed>{}.swap(stash_); // An idle aggregate keeps no stash memory.
     } else if (stash_head_ > 0) {
       stash_.erase(stash_.begin(), stash_.begin() + static_cast<std::ptrdiff_t>(stash_head_));
     }
     stash_head_ = 0;
-    if (!writes.empty()) {
-      submit(std::move(writes));
-      return;
+    if (!b.empty()) {
+      submit(std::move(b));
+      if (stash_.empty())
+        return;
+      // More commands wait for this batch: ask to be woken.
+      wake_.store(true);
+      if (settled_.load() < batch_seq_)
+        return; // on_persist_done drains.
+      settle_write();
+      continue;
     }
     if (reload_needed_) {
       restart(false);
@@ -69,11 +80,10 @@ void aggregate_actor::drain() {
   }
 }
 
-bool aggregate_actor::try_handle(command_envelope& cmd, caf::response_promise& rp,
-                                 std::vector<persistence::atomic_write>& writes) {
+bool aggregate_actor::try_handle(command_envelope& cmd, caf::response_promise& rp, batch& b) {
   // A command that does not write must see committed state: if this batch
   // already writes, it waits for the outcome (return false, nothing done).
-  const bool batch_open = !writes.empty();
+  const bool batch_open = !b.empty();
   auto& model = *spec_.model;
   auto& pid = spec_.persistence_id;
   if (!cmd.command_id.empty()) {
@@ -160,61 +170,135 @@ bool aggregate_actor::try_handle(command_envelope& cmd, caf::response_promise& r
       w.events.back().metadata.headers.emplace("esr.reply", to_hex(*bytes)); // UTF-8 safe
     dedup_.record({cmd.command_id, version_, dedup_window::known::reply, reply.value, {}, {}});
   }
-  writes.push_back(std::move(w));
-  in_flight_.push_back(in_flight{std::move(rp), std::move(reply)});
+  b.writes.push_back(std::move(w));
+  b.flights.push_back(in_flight{std::move(rp), std::move(reply)});
   return true;
 }
 
-void aggregate_actor::submit(std::vector<persistence::atomic_write>&& writes) {
+void aggregate_actor::submit(batch&& b) {
   writing_ = true;
+  auto id = ++batch_seq_;
+  // Work that waits for this batch's success: ask the callback to wake us.
+  if (snapshot_due_ || reload_needed_ || passivating_)
+    wake_.store(true);
   auto self = caf::actor_cast<caf::actor>(this);
-  auto epoch = epoch_;
   spec_.env->store.events->write_async(
-    std::move(writes), [self, epoch](persistence::write_outcomes outcomes) {
-      caf::anon_send(self, persist_done{epoch, std::move(outcomes)});
+    std::move(b.writes),
+    [self, id, flights = std::move(b.flights)](persistence::write_outcomes outcomes) mutable {
+      on_batch_decided(self, id, flights, outcomes);
     });
 }
 
-void aggregate_actor::on_persist_done(persist_done& d) {
-  if (d.epoch != epoch_ || !writing_)
+namespace {
+
+/// Answers the request behind `rp` with `msg` from any thread, as `self`.
+/// (response_promise::deliver may only run in its actor's context.)
+void answer(caf::response_promise& rp, const caf::strong_actor_ptr& self, caf::message msg) {
+  if (!rp.pending())
+    return; // Sent without a sender: nobody to answer.
+  auto stages = rp.stages();
+  if (!stages.empty()) {
+    auto next = std::move(stages.back());
+    stages.pop_back();
+    next->enqueue(caf::make_mailbox_element(rp.source(), rp.id(), std::move(stages),
+                                            std::move(msg)),
+                  nullptr);
     return;
-  writing_ = false;
-  auto batch = std::move(in_flight_);
-  in_flight_.clear();
-  bool rejected = false;
-  bool failed = false;
-  for (size_t i = 0; i < batch.size(); ++i) {
-    if (i < d.outcomes.size() && d.outcomes[i]) {
-      batch[i].rp.deliver(std::move(batch[i].reply));
+  }
+  rp.source()->enqueue(caf::make_mailbox_element(self, rp.id().response_id(), {},
+                                                 std::move(msg)),
+                       nullptr);
+}
+
+} // namespace
+
+void aggregate_actor::on_batch_decided(const caf::actor& self, uint64_t id,
+                                       std::vector<in_flight>& flights,
+                                       persistence::write_outcomes& outcomes) {
+  // Runs on the journal's thread: only settled_, wake_ and the immutable
+  // spec_ of the actor are touched here.
+  auto* me = static_cast<aggregate_actor*>(caf::actor_cast<caf::abstract_actor*>(self));
+  auto sender = caf::actor_cast<caf::strong_actor_ptr>(self);
+  persist_done d;
+  d.batch = id;
+  for (size_t i = 0; i < flights.size(); ++i) {
+    if (i < outcomes.size() && outcomes[i]) {
+      answer(flights[i].rp, sender, caf::make_message(std::move(flights[i].reply)));
       continue;
     }
-    caf::error cause = i < d.outcomes.size() ? d.outcomes[i].error()
-                                             : make_error(errc::write_failed, "no outcome");
-    using persistence::errc;
-    if (persistence::is(cause, errc::concurrency_conflict)
-        || persistence::is(cause, errc::serialization_failed)) {
-      rejected = true;
-      batch[i].rp.deliver(make_error(actors::errc::write_rejected, spec_.persistence_id,
-                                     persistence::render(cause)));
+    caf::error cause = i < outcomes.size() ? outcomes[i].error()
+                                           : make_error(errc::write_failed, "no outcome");
+    const auto& pid = me->spec_.persistence_id;
+    if (persistence::is(cause, persistence::errc::concurrency_conflict)
+        || persistence::is(cause, persistence::errc::serialization_failed)) {
+      d.rejected = true;
+      answer(flights[i].rp, sender,
+             caf::make_message(make_error(errc::write_rejected, pid, persistence::render(cause))));
     } else {
-      failed = true;
-      batch[i].rp.deliver(make_error(actors::errc::write_failed, spec_.persistence_id,
-                                     persistence::render(cause)));
+      d.failed = true;
+      if (d.cause.empty())
+        d.cause = persistence::render(cause);
+      answer(flights[i].rp, sender,
+             caf::make_message(make_error(errc::write_failed, pid, persistence::render(cause))));
     }
   }
-  if (failed) {
-    spec_.env->warning("write of " + spec_.persistence_id
-                       + " failed (outcome unknown), restarting from storage");
-    restart(true);
-    return;
+  if (!d.failed && !d.rejected) {
+    // Replies first, then settled_: whatever the actor answers next reaches
+    // a caller after this batch's replies. The seq_cst store/load pair with
+    // the actor's wake_.store/settled_.load means one side always sees the
+    // other: the actor either finds the batch settled or gets woken.
+    me->settled_.store(id);
+    if (!me->wake_.load())
+      return;
   }
-  if (rejected || reload_needed_) {
+  caf::anon_send(self, std::move(d));
+}
+
+bool aggregate_actor::write_settled() {
+  if (!writing_)
+    return true;
+  if (settled_.load() < batch_seq_)
+    return false;
+  settle_write();
+  drain(); // Stashed commands go first (this may start the next batch).
+  return !writing_;
+}
+
+void aggregate_actor::await_write() {
+  wake_.store(true);
+  if (settled_.load() < batch_seq_)
+    return; // on_persist_done continues.
+  settle_write();
+  drain();
+  maybe_passivate();
+}
+
+void aggregate_actor::settle_write() {
+  writing_ = false;
+  wake_.store(false, std::memory_order_relaxed);
+  restarts_ = 0;
+  if (reload_needed_) {
     restart(false);
     return;
   }
-  restarts_ = 0;
   if (snapshot_due_)
     take_snapshot();
+}
+
+void aggregate_actor::on_persist_done(persist_done& d) {
+  if (d.batch != batch_seq_ || !writing_ || phase_ != phase::running)
+    return; // Already settled, or an older batch.
+  if (d.failed) {
+    spec_.env->warning("write of " + spec_.persistence_id + " failed (outcome unknown: "
+                       + d.cause + "), restarting from storage");
+    restart(true);
+    return;
+  }
+  if (d.rejected) {
+    restart(false);
+    return;
+  }
+  settle_write();
   drain();
   maybe_passivate();
 }

@@ -14,12 +14,34 @@ void faulty_journal::fail_next_write(errc code, bool store_anyway) {
   store_anyway_ = store_anyway;
 }
 
+void faulty_journal::hold_writes() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  holding_ = true;
+}
+
+void faulty_journal::release_writes() {
+  decltype(held_) held;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    holding_ = false;
+    held.swap(held_);
+  }
+  for (auto& [writes, done] : held) {
+    --calls_; // Counted when held.
+    write_async(std::move(writes), std::move(done));
+  }
+}
+
 void faulty_journal::write_async(std::vector<atomic_write> writes, write_callback done) {
   ++calls_;
   std::optional<errc> fault;
   bool store = false;
   {
     std::lock_guard<std::mutex> guard{mtx_};
+    if (holding_) {
+      held_.emplace_back(std::move(writes), std::move(done));
+      return;
+    }
     std::swap(fault, next_);
     store = store_anyway_;
   }

@@ -5,6 +5,8 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <utility>
+#include <vector>
 
 #include "esr/persistence/error.hpp"
 #include "esr/persistence/journal.hpp"
@@ -27,6 +29,14 @@ public:
   /// Makes the next write_async call fail with `code`; if `store_anyway`,
   /// the writes are stored before the failure is reported.
   void fail_next_write(persistence::errc code, bool store_anyway = false);
+
+  /// Holds every write_async call from now on: nothing is written or
+  /// answered until release_writes(). Lets a test keep a write outstanding
+  /// (e.g. to fill an aggregate's stash).
+  void hold_writes();
+
+  /// Stops holding and forwards the held write_async calls in order.
+  void release_writes();
 
   /// Returns the number of write_async calls so far.
   uint64_t write_calls() const { return calls_.load(); }
@@ -53,6 +63,9 @@ private:
   std::mutex mtx_;
   std::optional<persistence::errc> next_;
   bool store_anyway_ = false;
+  bool holding_ = false;
+  std::vector<std::pair<std::vector<persistence::atomic_write>, persistence::write_callback>>
+    held_;
   std::atomic<uint64_t> calls_{0};
 };
 
