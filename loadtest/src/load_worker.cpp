@@ -76,17 +76,21 @@ bool load_worker::send_one(int64_t intended_ns) {
     return false;
   auto key = conf_->keys->next(rng_);
   auto cmd = conf_->generator->next(key, rng_);
-  auto& shard = conf_->registry.shard_for(cmd.envelope.persistence_id);
   auto tag = cmd.tag;
   ++outstanding_;
-  request(shard, conf_->timeout, std::move(cmd.envelope))
-    .then(
-      [this, intended_ns, measured, tag](actors::command_reply& r) {
-        on_done(intended_ns, measured, tag, caf::expected<actors::command_reply>{std::move(r)});
-      },
-      [this, intended_ns, measured, tag](caf::error& e) {
-        on_done(intended_ns, measured, tag, caf::expected<actors::command_reply>{std::move(e)});
-      });
+  // The request is made inside the callback (see aggregate_registry::dispatch).
+  conf_->registry.dispatch(cmd.envelope.persistence_id, [&](const caf::actor& dest) {
+    request(dest, conf_->timeout, std::move(cmd.envelope))
+      .then(
+        [this, intended_ns, measured, tag](actors::command_reply& r) {
+          on_done(intended_ns, measured, tag,
+                  caf::expected<actors::command_reply>{std::move(r)});
+        },
+        [this, intended_ns, measured, tag](caf::error& e) {
+          on_done(intended_ns, measured, tag,
+                  caf::expected<actors::command_reply>{std::move(e)});
+        });
+  });
   return true;
 }
 

@@ -58,21 +58,25 @@ caf::behavior recover_all(caf::event_based_actor* self, runtime::aggregates::agg
     }
     auto& pid = (*pids)[st->next++];
     auto type = std::string{persistence::category_of(pid)};
-    self
-      ->request(reg.shard_for(pid), std::chrono::seconds{60}, actors::get_state_atom::value,
-                pid)
-      .then(
-        [=](actors::state_copy& s) {
-          ++st->answered;
-          w->add_state(type, pid, s.state);
-          again();
-        },
-        [=](caf::error& e) {
-          ++st->answered;
-          if (!st->first_error)
-            st->first_error = std::move(e);
-          again();
-        });
+    auto on_state = [=](actors::state_copy& s) {
+      ++st->answered;
+      w->add_state(type, pid, s.state);
+      again();
+    };
+    auto on_error = [=](caf::error& e) {
+      ++st->answered;
+      if (!st->first_error)
+        st->first_error = std::move(e);
+      again();
+    };
+    // An aggregate takes get_state_atom alone; its shard needs the id too.
+    reg.dispatch(pid, [&](const caf::actor& dest, runtime::aggregates::dispatch_target to) {
+      auto timeout = std::chrono::seconds{60};
+      if (to == runtime::aggregates::dispatch_target::aggregate)
+        self->request(dest, timeout, actors::get_state_atom::value).then(on_state, on_error);
+      else
+        self->request(dest, timeout, actors::get_state_atom::value, pid).then(on_state, on_error);
+    });
   };
   for (size_t i = 0; i < in_flight && i < pids->size(); ++i)
     (*issue)();

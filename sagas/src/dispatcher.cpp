@@ -76,48 +76,51 @@ void send_one(self_ptr self, outbox_item item) {
          std::string{item.resent ? "re-sending " : "sending "} + short_type(e.command_type())
            + " to " + e.persistence_id() + " [" + e.command_id() + "]"
            + (item.attempt > 1 ? " (attempt " + std::to_string(item.attempt) + ")" : ""));
-  auto& shard = rt.reg.shard_for(env.persistence_id);
-  self->request(shard, caf::duration{rt.opts.command_timeout}, std::move(env))
-    .then(
-      [self, item](actors::command_reply& r) {
-        // (An aggregate answers a retried command id with its stored reply.)
-        auto& rt = *self->state.rt;
-        if (rt.opts.observer)
-          note(rt, saga_note::kind::reply, item.entry.correlation_id(),
-               item.entry.persistence_id() + " accepted " + short_type(item.entry.command_type())
-                 + " (version " + std::to_string(r.version) + ")");
-        acked(self, item);
-      },
-      [self, item](caf::error& err) mutable {
-        auto& rt = *self->state.rt;
-        if (actors::is(err, actors::errc::duplicate_command)) {
-          // Applied before a restart of the aggregate; only the reply is lost.
-          note(rt, saga_note::kind::reply, item.entry.correlation_id(),
-               item.entry.persistence_id() + " had applied " + item.entry.command_id()
-                 + " already");
-          acked(self, item);
-          return;
-        }
-        if (actors::is(err, actors::errc::rejected)
-            || actors::is(err, actors::errc::wrong_command_type)
-            || actors::is(err, actors::errc::unknown_aggregate_type)
-            || actors::is(err, actors::errc::invalid_argument)) {
-          // Definitely not applied, and retrying cannot change that.
-          note(rt, saga_note::kind::reply, item.entry.correlation_id(),
-               item.entry.persistence_id() + " rejected "
-                 + short_type(item.entry.command_type()) + ": " + render(err));
-          acked(self, item);
-          return;
-        }
-        auto backoff = rt.opts.command_backoff;
-        for (uint32_t i = 1; i < item.attempt && backoff < rt.opts.max_command_backoff; ++i)
-          backoff *= 2;
-        backoff = std::min(backoff, rt.opts.max_command_backoff);
-        note(rt, saga_note::kind::reply, item.entry.correlation_id(),
-             "command " + item.entry.command_id() + " failed (" + render(err)
-               + "), retrying in " + std::to_string(backoff.count()) + " ms");
-        self->delayed_send(self, backoff, saga_retry_atom::value, std::move(item));
-      });
+  auto on_reply = [self, item](actors::command_reply& r) {
+    // (An aggregate answers a retried command id with its stored reply.)
+    auto& rt = *self->state.rt;
+    if (rt.opts.observer)
+      note(rt, saga_note::kind::reply, item.entry.correlation_id(),
+           item.entry.persistence_id() + " accepted " + short_type(item.entry.command_type())
+             + " (version " + std::to_string(r.version) + ")");
+    acked(self, item);
+  };
+  auto on_error = [self, item = std::move(item)](caf::error& err) mutable {
+    auto& rt = *self->state.rt;
+    if (actors::is(err, actors::errc::duplicate_command)) {
+      // Applied before a restart of the aggregate; only the reply is lost.
+      note(rt, saga_note::kind::reply, item.entry.correlation_id(),
+           item.entry.persistence_id() + " had applied " + item.entry.command_id()
+             + " already");
+      acked(self, item);
+      return;
+    }
+    if (actors::is(err, actors::errc::rejected)
+        || actors::is(err, actors::errc::wrong_command_type)
+        || actors::is(err, actors::errc::unknown_aggregate_type)
+        || actors::is(err, actors::errc::invalid_argument)) {
+      // Definitely not applied, and retrying cannot change that.
+      note(rt, saga_note::kind::reply, item.entry.correlation_id(),
+           item.entry.persistence_id() + " rejected "
+             + short_type(item.entry.command_type()) + ": " + render(err));
+      acked(self, item);
+      return;
+    }
+    auto backoff = rt.opts.command_backoff;
+    for (uint32_t i = 1; i < item.attempt && backoff < rt.opts.max_command_backoff; ++i)
+      backoff *= 2;
+    backoff = std::min(backoff, rt.opts.max_command_backoff);
+    note(rt, saga_note::kind::reply, item.entry.correlation_id(),
+         "command " + item.entry.command_id() + " failed (" + render(err)
+           + "), retrying in " + std::to_string(backoff.count()) + " ms");
+    self->delayed_send(self, backoff, saga_retry_atom::value, std::move(item));
+  };
+  // The request is made inside the callback, the handlers built before it
+  // (see aggregate_registry::dispatch: the callback may run under a lock).
+  rt.reg.dispatch(env.persistence_id, [&](const caf::actor& dest) {
+    self->request(dest, caf::duration{rt.opts.command_timeout}, std::move(env))
+      .then(std::move(on_reply), std::move(on_error));
+  });
 }
 
 void flush(self_ptr self) {

@@ -5,6 +5,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
+#include <optional>
 #include <thread>
 
 #include <caf/actor_system.hpp>
@@ -41,6 +43,56 @@ struct registry : ::testing::Test {
     ASSERT_TRUE(r) << actors::render(r.error());
     reg = *r;
   }
+
+  /// Sends `cmd` to aggregate `id` of `type` with dispatch(); returns where
+  /// it went and the answer.
+  std::pair<dispatch_target, caf::expected<counter::reply>>
+  probe(const std::string& id, counter::command cmd, std::string_view type = "counter") {
+    caf::scoped_actor self{*sys};
+    auto env = make_command(type, id, std::move(cmd));
+    using handle = decltype(self->request(caf::actor{}, caf::infinite, std::move(env)));
+    std::optional<handle> h;
+    std::optional<dispatch_target> target;
+    int calls = 0;
+    reg->dispatch(env.persistence_id, [&](const caf::actor& dest, dispatch_target t) {
+      ++calls;
+      target = t;
+      if (t == dispatch_target::shard)
+        EXPECT_EQ(dest, reg->shard_for(env.persistence_id));
+      else
+        EXPECT_NE(dest, reg->shard_for(env.persistence_id));
+      h.emplace(self->request(dest, caf::infinite, std::move(env)));
+    });
+    EXPECT_EQ(calls, 1);
+    caf::expected<counter::reply> r{caf::make_error(caf::sec::unexpected_response)};
+    h->receive([&](actors::command_reply& x) { r = reply_cast<counter::reply>(x); },
+               [&](caf::error& e) { r = std::move(e); });
+    return {*target, std::move(r)};
+  }
+
+  void passivate_all() {
+    caf::scoped_actor self{*sys};
+    for (auto& s : reg->shards())
+      self->request(s, caf::infinite, passivate_all_atom::value)
+        .receive([](uint64_t) {}, [](caf::error&) {});
+  }
+
+  /// Runs passivate_all() in a loop on another thread until destroyed.
+  struct passivator {
+    registry* fixture;
+    std::atomic<bool> stop{false};
+    std::thread t{[this] {
+      while (!stop) {
+        fixture->passivate_all();
+        std::this_thread::sleep_for(std::chrono::microseconds(500));
+      }
+    }};
+    explicit passivator(registry* f) : fixture(f) {}
+    ~passivator() {
+      stop = true;
+      t.join();
+    }
+  };
 
   uint64_t live() {
     uint64_t n = 0;
@@ -306,4 +358,163 @@ TEST_F(registry, the_upcaster_hook_transforms_old_events_on_recovery) {
   auto past = client.state_at(*type, "old", actors::as_of::now());
   ASSERT_TRUE(past);
   EXPECT_EQ(past->state.history, (std::vector<int64_t>{2, 50}));
+}
+
+TEST_F(registry, dispatch_goes_through_the_shard_until_the_aggregate_is_live_then_straight_to_it) {
+  registry_options opts;
+  opts.shards = 2;
+  start(opts);
+  auto [t1, r1] = probe("d", counter::add{1});
+  ASSERT_TRUE(r1) << actors::render(r1.error());
+  EXPECT_EQ(t1, dispatch_target::shard); // Not active yet.
+  auto [t2, r2] = probe("d", counter::add{1});
+  ASSERT_TRUE(r2) << actors::render(r2.error());
+  EXPECT_EQ(t2, dispatch_target::aggregate);
+  EXPECT_EQ(*r2, 2);
+  passivate_all(); // Marked passivating before it answers.
+  auto [t3, r3] = probe("d", counter::get{});
+  ASSERT_TRUE(r3) << actors::render(r3.error());
+  EXPECT_EQ(t3, dispatch_target::shard); // Held or reactivated by the shard.
+  EXPECT_EQ(*r3, 2);
+  auto [t4, r4] = probe("d", counter::get{});
+  ASSERT_TRUE(r4);
+  EXPECT_EQ(t4, dispatch_target::aggregate); // The new incarnation.
+  // An unknown type is answered by the shard, every time.
+  for (int i = 0; i < 2; ++i) {
+    auto [t, r] = probe("x", counter::get{}, "nosuch");
+    EXPECT_EQ(t, dispatch_target::shard);
+    ASSERT_FALSE(r);
+    EXPECT_TRUE(actors::is(r.error(), actors::errc::unknown_aggregate_type));
+  }
+}
+
+TEST_F(registry, commands_routed_straight_to_an_aggregate_count_as_use_for_the_lru) {
+  registry_options opts;
+  opts.shards = 1;
+  opts.max_live = 2;
+  start(opts);
+  for (auto id : {"a", "b"})
+    ASSERT_TRUE(probe(id, counter::add{1}).second);
+  auto [ta, ra] = probe("a", counter::add{1}); // "a" is now more recent than "b".
+  ASSERT_TRUE(ra);
+  EXPECT_EQ(ta, dispatch_target::aggregate);
+  ASSERT_TRUE(probe("c", counter::add{1}).second); // Evicts the least recently used.
+  for (int i = 0; i < 100 && live() > 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(live(), 2u);
+  auto before = recoveries.load();
+  auto [ta2, ra2] = probe("a", counter::get{});
+  ASSERT_TRUE(ra2);
+  EXPECT_EQ(*ra2, 2);
+  EXPECT_EQ(ta2, dispatch_target::aggregate); // "a" is still live.
+  EXPECT_EQ(recoveries.load(), before);
+  auto [tb, rb] = probe("b", counter::get{});
+  ASSERT_TRUE(rb);
+  EXPECT_EQ(*rb, 1);
+  EXPECT_EQ(tb, dispatch_target::shard);
+  EXPECT_EQ(recoveries.load(), before + 1); // "b" was passivated and reactivated.
+}
+
+TEST_F(registry, concurrent_senders_under_constant_passivation_get_every_command_applied_once) {
+  registry_options opts;
+  opts.shards = 2;
+  opts.max_live = 4; // Two per shard for eight aggregates: constant evictions.
+  start(opts);
+  constexpr int ids = 8;
+  constexpr int clients = 3;
+  constexpr int per_client = 400;
+  constexpr int burst = 40;
+  std::atomic<int> failed{0};
+  std::atomic<int> sent_to[ids] = {};
+  {
+    passivator p{this};
+    std::vector<std::thread> ts;
+    for (int c = 0; c < clients; ++c)
+      ts.emplace_back([&, c] {
+        aggregate_client client{*reg};
+        for (int done = 0; done < per_client; done += burst) {
+          std::vector<std::future<caf::expected<counter::reply>>> fs;
+          for (int i = 0; i < burst; ++i) {
+            auto id = (c + done + i) % ids;
+            ++sent_to[id];
+            fs.push_back(client.async<counter::reply>("counter", "x" + std::to_string(id),
+                                                      counter::command{counter::add{1}}));
+          }
+          for (auto& f : fs) {
+            if (auto r = f.get(); !r) {
+              ++failed;
+              ADD_FAILURE() << actors::render(r.error());
+            }
+          }
+        }
+      });
+    // An actor asking too (the ask template), pipelined.
+    static constexpr int asks = 400;
+    std::promise<int> asked;
+    auto reg_copy = *reg;
+    sys->spawn([&, reg_copy](caf::event_based_actor* self) {
+      auto answered = std::make_shared<int>(0);
+      auto ok = std::make_shared<int>(0);
+      for (int i = 0; i < asks; ++i) {
+        ++sent_to[i % ids];
+        ask<counter::reply>(self, reg_copy, "counter", "x" + std::to_string(i % ids),
+                            counter::command{counter::add{1}},
+                            [&asked, answered, ok](caf::expected<counter::reply> r) {
+                              if (r)
+                                ++*ok;
+                              if (++*answered == asks)
+                                asked.set_value(*ok);
+                            });
+      }
+    });
+    for (auto& t : ts)
+      t.join();
+    auto f = asked.get_future();
+    ASSERT_EQ(f.wait_for(std::chrono::seconds(60)), std::future_status::ready);
+    EXPECT_EQ(f.get(), asks);
+  }
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_GT(recoveries.load(), ids) << "no aggregate was reactivated";
+  aggregate_client client{*reg};
+  for (int id = 0; id < ids; ++id) {
+    auto r = client.call<actors::command_reply>("counter", "x" + std::to_string(id),
+                                                counter::command{counter::get{}});
+    ASSERT_TRUE(r) << actors::render(r.error());
+    EXPECT_EQ(std::any_cast<int64_t>(r->value), sent_to[id].load()) << "lost or doubled";
+    EXPECT_EQ(r->version, static_cast<uint64_t>(sent_to[id].load()));
+  }
+}
+
+TEST_F(registry, one_senders_commands_keep_their_order_through_passivations) {
+  registry_options opts;
+  opts.shards = 1;
+  opts.max_live = 2; // Three aggregates: constant evictions.
+  start(opts);
+  constexpr int n = 1000;
+  constexpr int burst = 5; // Commands in flight per aggregate.
+  const std::vector<std::string> ids{"o1", "o2", "o3"};
+  aggregate_client client{*reg}; // One sender: its pump actor.
+  {
+    passivator p{this};
+    for (int i = 1; i <= n; i += burst) {
+      std::vector<std::future<caf::expected<counter::reply>>> fs;
+      for (int j = i; j < i + burst; ++j)
+        for (auto& id : ids)
+          fs.push_back(client.async<counter::reply>("counter", id,
+                                                    counter::command{counter::add{j}}));
+      for (auto& f : fs) {
+        auto r = f.get();
+        ASSERT_TRUE(r) << actors::render(r.error());
+      }
+    }
+  }
+  EXPECT_GT(recoveries.load(), static_cast<int>(ids.size())) << "no aggregate was reactivated";
+  std::vector<int64_t> expected;
+  for (int i = 1; i <= n; ++i)
+    expected.push_back(i);
+  for (auto& id : ids) {
+    auto st = client.live_state<counter::state>("counter", id);
+    ASSERT_TRUE(st) << actors::render(st.error());
+    EXPECT_EQ(st->state.history, expected) << id << ": applied out of order";
+  }
 }

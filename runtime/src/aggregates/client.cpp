@@ -8,21 +8,32 @@ namespace esr::runtime::aggregates {
 namespace {
 
 // Issues the requests of non-actor callers; any number may be in flight.
-caf::behavior pump(caf::event_based_actor* self) {
+caf::behavior pump(caf::event_based_actor* self, aggregate_registry reg) {
   return {
-    [self](client_job& job) {
+    [self, reg](client_job& job) {
+      // The handlers are built before dispatch(), whose callback may run
+      // under a lock; the request is made inside it.
+      auto& pid = job.cmd.persistence_id;
       if (job.get_state) {
-        auto done = std::move(job.done_state);
-        self->request(job.shard, job.timeout, actors::get_state_atom::value,
-                      std::move(job.cmd.persistence_id))
-          .then([done](actors::state_copy& s) { done(std::move(s)); },
-                [done](caf::error& e) { done(std::move(e)); });
+        auto on_state = [done = job.done_state](actors::state_copy& s) { done(std::move(s)); };
+        auto on_error = [done = std::move(job.done_state)](caf::error& e) { done(std::move(e)); };
+        reg.dispatch(pid, [&](const caf::actor& dest, dispatch_target target) {
+          // An aggregate takes get_state_atom alone; its shard needs the id too.
+          if (target == dispatch_target::aggregate)
+            self->request(dest, job.timeout, actors::get_state_atom::value)
+              .then(std::move(on_state), std::move(on_error));
+          else
+            self->request(dest, job.timeout, actors::get_state_atom::value, std::move(pid))
+              .then(std::move(on_state), std::move(on_error));
+        });
         return;
       }
-      auto done = std::move(job.done_cmd);
-      self->request(job.shard, job.timeout, std::move(job.cmd))
-        .then([done](actors::command_reply& r) { done(std::move(r)); },
-              [done](caf::error& e) { done(std::move(e)); });
+      auto on_reply = [done = job.done_cmd](actors::command_reply& r) { done(std::move(r)); };
+      auto on_error = [done = std::move(job.done_cmd)](caf::error& e) { done(std::move(e)); };
+      reg.dispatch(pid, [&](const caf::actor& dest) {
+        self->request(dest, job.timeout, std::move(job.cmd))
+          .then(std::move(on_reply), std::move(on_error));
+      });
     },
   };
 }
@@ -30,7 +41,7 @@ caf::behavior pump(caf::event_based_actor* self) {
 } // namespace
 
 aggregate_client::aggregate_client(aggregate_registry reg)
-  : reg_(std::move(reg)), pump_(reg_.system().spawn(pump)) {
+  : reg_(std::move(reg)), pump_(reg_.system().spawn(pump, reg_)) {
   // nop
 }
 
@@ -42,7 +53,6 @@ void aggregate_client::submit_command(
   actors::command_envelope env, caf::duration timeout,
   std::function<void(caf::expected<actors::command_reply>)> done) {
   client_job job;
-  job.shard = reg_.shard_for(env.persistence_id);
   job.cmd = std::move(env);
   job.timeout = timeout;
   job.done_cmd = std::move(done);
@@ -53,7 +63,6 @@ caf::expected<actors::state_copy> aggregate_client::fetch_state(std::string pid)
   auto p = std::make_shared<std::promise<caf::expected<actors::state_copy>>>();
   auto f = p->get_future();
   client_job job;
-  job.shard = reg_.shard_for(pid);
   job.cmd.persistence_id = std::move(pid);
   job.get_state = true;
   job.timeout = caf::duration{std::chrono::seconds{30}};

@@ -1,10 +1,13 @@
 #include "esr/runtime/aggregates/registry.hpp"
 
+#include <mutex>
+
 #include <caf/actor_system.hpp>
 #include <caf/send.hpp>
 
 #include "esr/actors/errc.hpp"
 #include "shard_actor.hpp"
+#include "shard_table.hpp"
 
 namespace esr::runtime::aggregates {
 
@@ -13,6 +16,8 @@ struct aggregate_registry::impl {
   persistence::storage store;
   registry_options opts;
   std::vector<caf::actor> shards;
+  /// The routing table of each shard, in the same order as `shards`.
+  std::vector<std::shared_ptr<shard_table>> tables;
 };
 
 uint64_t stable_hash(std::string_view s) {
@@ -56,13 +61,40 @@ aggregate_registry::start(caf::actor_system& sys, persistence::storage store,
   p->sys = &sys;
   p->store = std::move(store);
   p->opts = std::move(opts);
-  for (size_t i = 0; i < p->opts.shards; ++i)
-    p->shards.push_back(sys.spawn<shard_actor>(conf));
+  for (size_t i = 0; i < p->opts.shards; ++i) {
+    p->tables.push_back(std::make_shared<shard_table>());
+    p->shards.push_back(sys.spawn<shard_actor>(conf, p->tables.back()));
+  }
   return aggregate_registry{std::move(p)};
 }
 
 const caf::actor& aggregate_registry::shard_for(std::string_view persistence_id) const {
   return impl_->shards[stable_hash(persistence_id) % impl_->shards.size()];
+}
+
+void aggregate_registry::dispatch(
+  std::string_view persistence_id,
+  function_ref<void(const caf::actor& dest, dispatch_target target)> send) const {
+  // One hash per command: it picks both the shard and its table.
+  auto n = stable_hash(persistence_id) % impl_->shards.size();
+  auto& table = *impl_->tables[n];
+  {
+    // The table is keyed by std::string (no heterogeneous lookup in C++17):
+    // reuse one buffer per thread instead of allocating a key per command.
+    thread_local std::string key;
+    key.assign(persistence_id.data(), persistence_id.size());
+    std::lock_guard<std::mutex> guard{table.mtx};
+    if (auto agg = table.direct_route(key)) {
+      // Enqueued under the lock: see dispatch() in registry.hpp and
+      // shard_table.hpp for why this cannot be bounced or reordered.
+      send(*agg, dispatch_target::aggregate);
+      return;
+    }
+  }
+  // Counted as queued at the shard (under the lock), so no later command for
+  // this id is sent around the shard until the shard has routed this one;
+  // sending it after the unlock is therefore safe and keeps the lock short.
+  send(impl_->shards[n], dispatch_target::shard);
 }
 
 const std::vector<caf::actor>& aggregate_registry::shards() const {

@@ -1,5 +1,8 @@
 #include "shard_actor.hpp"
 
+#include <mutex>
+#include <vector>
+
 #include <caf/actor_system.hpp>
 #include <caf/mailbox_element.hpp>
 #include <caf/send.hpp>
@@ -9,16 +12,26 @@
 
 namespace esr::runtime::aggregates {
 
-shard_actor::shard_actor(caf::actor_config& cfg, shard_config conf)
-  : caf::event_based_actor(cfg), conf_(std::move(conf)) {
+using lock = std::unique_lock<std::mutex>;
+
+shard_actor::shard_actor(caf::actor_config& cfg, shard_config conf,
+                         std::shared_ptr<shard_table> table)
+  : caf::event_based_actor(cfg), conf_(std::move(conf)), table_(std::move(table)) {
   // nop
 }
 
 caf::behavior shard_actor::make_behavior() {
   set_exit_handler([this](caf::exit_msg& msg) {
-    for (auto& kv : entries_)
-      send_exit(kv.second.actor, msg.reason);
-    entries_.clear();
+    {
+      lock guard{table_->mtx};
+      for (auto& kv : table_->entries)
+        if (kv.second.actor)
+          send_exit(kv.second.actor, msg.reason);
+      table_->entries.clear();
+      table_->lru.clear();
+      table_->live = 0;
+      table_->closed = true;
+    }
     quit(msg.reason);
   });
   if (conf_.idle_timeout.count() > 0)
@@ -38,30 +51,26 @@ caf::behavior shard_actor::make_behavior() {
       on_tick();
       delayed_send(this, conf_.interval, passivation_tick_atom::value);
     },
-    [this](passivate_all_atom) {
-      uint64_t n = 0;
-      while (!lru_.empty()) {
-        auto i = entries_.find(*lru_.front());
-        passivate(i->first, i->second);
-        ++n;
-      }
-      return n;
+    [this](passivate_all_atom) { return passivate_all(); },
+    [this](live_count_atom) {
+      lock guard{table_->mtx};
+      return static_cast<uint64_t>(table_->live);
     },
-    [this](live_count_atom) { return static_cast<uint64_t>(live_); },
   };
 }
 
-shard_actor::entry* shard_actor::activate(const std::string& pid, caf::error& err) {
+void shard_actor::on_exit() {
+  lock guard{table_->mtx};
+  table_->closed = true;
+}
+
+caf::expected<caf::actor> shard_actor::spawn_for(const std::string& pid) {
   auto category = persistence::category_of(pid);
-  if (category.size() + 1 >= pid.size() || category.empty()) {
-    err = actors::make_error(actors::errc::invalid_argument, "malformed persistence id", pid);
-    return nullptr;
-  }
+  if (category.size() + 1 >= pid.size() || category.empty())
+    return actors::make_error(actors::errc::invalid_argument, "malformed persistence id", pid);
   auto t = conf_.types->find(std::string{category});
-  if (t == conf_.types->end()) {
-    err = actors::make_error(actors::errc::unknown_aggregate_type, std::string{category});
-    return nullptr;
-  }
+  if (t == conf_.types->end())
+    return actors::make_error(actors::errc::unknown_aggregate_type, std::string{category});
   auto agg = actors::spawn_aggregate(system(),
                                      actors::aggregate_spec{t->second, conf_.env, pid});
   // Tell this shard when the aggregate stops (passivated or failed).
@@ -71,104 +80,119 @@ shard_actor::entry* shard_actor::activate(const std::string& pid, caf::error& er
     if (auto shard = caf::actor_cast<caf::actor>(me))
       caf::anon_send(shard, aggregate_down_atom::value, pid, who);
   });
-  auto [pos, added] = entries_.try_emplace(pid);
-  static_cast<void>(added);
-  auto& e = pos->second;
-  e.actor = std::move(agg);
-  e.passivating = false;
-  e.last_tick = tick_;
-  e.lru = lru_.insert(lru_.end(), &pos->first);
-  ++live_;
-  enforce_max_live(&pos->first);
-  return &e;
+  return agg;
 }
 
 void shard_actor::route(const std::string& pid, caf::message msg) {
-  auto i = entries_.find(pid);
-  entry* e;
-  if (i == entries_.end()) {
-    caf::error err;
-    e = activate(pid, err);
-    if (e == nullptr) {
-      make_response_promise().deliver(std::move(err));
+  auto& t = *table_;
+  lock guard{t.mtx};
+  if (auto i = t.entries.find(pid); i != t.entries.end()) {
+    auto& e = i->second;
+    shard_table::routed(e);
+    if (e.passivating) {
+      if (!e.held_msgs)
+        e.held_msgs = std::make_unique<std::vector<shard_table::held>>();
+      e.held_msgs->push_back(shard_table::held{std::move(msg), make_response_promise()});
       return;
     }
-  } else {
-    e = &i->second;
-    if (e->passivating) {
-      if (!e->held_msgs)
-        e->held_msgs = std::make_unique<std::vector<held>>();
-      e->held_msgs->push_back(held{std::move(msg), make_response_promise()});
+    if (e.actor) {
+      t.touch(e);
+      delegate(e.actor, std::move(msg));
       return;
     }
-    touch(*e);
   }
-  delegate(e->actor, std::move(msg));
-}
-
-void shard_actor::touch(entry& e) {
-  e.last_tick = tick_;
-  lru_.splice(lru_.end(), lru_, e.lru);
-}
-
-void shard_actor::passivate(const std::string& pid, entry& e) {
-  static_cast<void>(pid);
-  if (e.passivating)
+  // Absent or a placeholder: activate it. Spawning needs no lock, and only
+  // this actor adds incarnations; meanwhile dispatch() keeps sending here.
+  guard.unlock();
+  auto agg = spawn_for(pid);
+  guard.lock();
+  if (!agg) {
+    if (auto i = t.entries.find(pid); i != t.entries.end())
+      t.retire(i);
+    guard.unlock();
+    make_response_promise().deliver(std::move(agg.error()));
     return;
-  e.passivating = true;
-  lru_.erase(e.lru);
-  --live_;
-  send(e.actor, actors::passivate_atom::value);
+  }
+  auto& e = t.install(pid, std::move(*agg));
+  enforce_max_live(*e.lru);
+  // Before the unlock: no direct command may overtake this one.
+  delegate(e.actor, std::move(msg));
+}
+
+void shard_actor::passivate(entry& e) {
+  // Marked under the lock before passivate_atom is sent, so every command
+  // dispatch() sent directly is ahead of passivate_atom in the mailbox.
+  if (table_->mark_passivating(e))
+    send(e.actor, actors::passivate_atom::value);
+}
+
+void shard_actor::enforce_max_live(const std::string* keep) {
+  auto& t = *table_;
+  if (conf_.max_live == 0)
+    return;
+  while (t.live > conf_.max_live && !t.lru.empty()) {
+    auto oldest = t.lru.front();
+    if (keep != nullptr && oldest == keep)
+      break;
+    passivate(t.entries.find(*oldest)->second);
+  }
 }
 
 void shard_actor::on_down(const std::string& pid, const caf::actor_addr& who) {
-  auto i = entries_.find(pid);
-  if (i == entries_.end() || i->second.actor.address() != who)
+  auto& t = *table_;
+  lock guard{t.mtx};
+  auto i = t.entries.find(pid);
+  if (i == t.entries.end() || i->second.actor.address() != who)
     return; // An older incarnation.
-  auto& e = i->second;
-  if (!e.passivating) { // It failed while live.
-    lru_.erase(e.lru);
-    --live_;
-  }
-  auto held_msgs = std::move(e.held_msgs);
-  entries_.erase(i);
-  if (!held_msgs || held_msgs->empty())
+  auto held_msgs = std::move(i->second.held_msgs);
+  if (!held_msgs || held_msgs->empty()) {
+    t.retire(i); // Passivated, or failed while live.
     return;
-  // Commands arrived while it stopped: a new incarnation recovers for them.
-  caf::error err;
-  auto ne = activate(pid, err);
-  for (auto& h : *held_msgs) {
-    if (ne == nullptr)
-      h.rp.deliver(err);
-    else
-      h.rp.delegate(ne->actor, std::move(h.msg));
   }
+  // Commands arrived while it stopped: a new incarnation recovers for them.
+  // The entry stays passivating (so commands keep coming here) until the new
+  // incarnation has been sent the held ones, under the lock.
+  guard.unlock();
+  auto agg = spawn_for(pid);
+  guard.lock();
+  if (!agg) {
+    t.retire(t.entries.find(pid)); // Still there: only this actor erases.
+    guard.unlock();
+    for (auto& h : *held_msgs)
+      h.rp.deliver(agg.error());
+    return;
+  }
+  auto& e = t.install(pid, std::move(*agg));
+  enforce_max_live(*e.lru);
+  for (auto& h : *held_msgs)
+    h.rp.delegate(e.actor, std::move(h.msg));
 }
 
 void shard_actor::on_tick() {
-  ++tick_;
+  auto& t = *table_;
+  lock guard{t.mtx};
+  ++t.tick;
   auto interval = conf_.interval.count() > 0 ? conf_.interval.count() : 1;
   auto idle_ticks = static_cast<uint64_t>(conf_.idle_timeout.count() / interval);
   if (idle_ticks == 0)
     idle_ticks = 1;
-  while (!lru_.empty()) {
-    auto i = entries_.find(*lru_.front());
-    if (tick_ - i->second.last_tick < idle_ticks)
+  while (!t.lru.empty()) {
+    auto& e = t.entries.find(*t.lru.front())->second;
+    if (t.tick - e.last_tick < idle_ticks)
       break;
-    passivate(i->first, i->second);
+    passivate(e);
   }
 }
 
-void shard_actor::enforce_max_live(const std::string* keep) {
-  if (conf_.max_live == 0)
-    return;
-  while (live_ > conf_.max_live && !lru_.empty()) {
-    auto oldest = lru_.front();
-    if (keep != nullptr && oldest == keep)
-      break;
-    auto i = entries_.find(*oldest);
-    passivate(i->first, i->second);
+uint64_t shard_actor::passivate_all() {
+  auto& t = *table_;
+  lock guard{t.mtx};
+  uint64_t n = 0;
+  while (!t.lru.empty()) {
+    passivate(t.entries.find(*t.lru.front())->second);
+    ++n;
   }
+  return n;
 }
 
 } // namespace esr::runtime::aggregates

@@ -1,19 +1,19 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
-#include <list>
 #include <memory>
 #include <string>
 #include <unordered_map>
-#include <vector>
 
 #include <caf/atom.hpp>
 #include <caf/event_based_actor.hpp>
-#include <caf/response_promise.hpp>
+#include <caf/expected.hpp>
 
 #include "esr/actors/aggregate_actor.hpp"
 #include "esr/actors/messages.hpp"
 #include "esr/runtime/aggregates/registry.hpp"
+#include "shard_table.hpp"
 
 namespace esr::runtime::aggregates {
 
@@ -34,44 +34,37 @@ using aggregate_down_atom = caf::atom_constant<caf::atom("esr_aggdwn")>;
 /// The shard's passivation timer.
 using passivation_tick_atom = caf::atom_constant<caf::atom("esr_ptick")>;
 
-/// One shard of a registry: spawns aggregates on demand, routes commands to
-/// them by delegation, and passivates them (idle timeout, max live, LRU).
-/// A passivating aggregate's commands are held until it has stopped, then a
-/// new incarnation is spawned for them: never two live writers for one id.
+/// One shard of a registry: spawns aggregates on demand, routes the commands
+/// that come to it by delegation, and passivates aggregates (idle timeout,
+/// max live, LRU). Senders route commands for live aggregates around it with
+/// aggregate_registry::dispatch(), through the shard_table both share (see
+/// shard_table.hpp for the lock discipline). A passivating aggregate's
+/// commands are held until it has stopped, then a new incarnation is spawned
+/// for them: never two live writers for one id.
 class shard_actor final : public caf::event_based_actor {
 public:
-  shard_actor(caf::actor_config& cfg, shard_config conf);
+  /// Creates a shard that keeps its routing state in `table` (empty, shared
+  /// with the registry's dispatch()).
+  shard_actor(caf::actor_config& cfg, shard_config conf, std::shared_ptr<shard_table> table);
 
   caf::behavior make_behavior() override;
 
+  /// Marks the table closed: dispatch() sends everything here (to fail).
+  void on_exit() override;
+
 private:
-  struct held {
-    caf::message msg;
-    caf::response_promise rp;
-  };
+  using entry = shard_table::entry;
 
-  struct entry {
-    caf::actor actor;
-    uint64_t last_tick = 0;
-    bool passivating = false;
-    std::list<const std::string*>::iterator lru; ///< Valid unless passivating.
-    std::unique_ptr<std::vector<held>> held_msgs; ///< While passivating.
-  };
-
-  entry* activate(const std::string& pid, caf::error& err);
+  caf::expected<caf::actor> spawn_for(const std::string& pid);
   void route(const std::string& pid, caf::message msg);
-  void touch(entry& e);
-  void passivate(const std::string& pid, entry& e);
+  void passivate(entry& e);                     // REQUIRES: table_->mtx held.
+  void enforce_max_live(const std::string* keep); // REQUIRES: table_->mtx held.
   void on_down(const std::string& pid, const caf::actor_addr& who);
   void on_tick();
-  void enforce_max_live(const std::string* keep);
+  uint64_t passivate_all();
 
   shard_config conf_;
-  std::unordered_map<std::string, entry> entries_;
-  /// Keys of entries_ (stable node keys), least recently used first.
-  std::list<const std::string*> lru_;
-  size_t live_ = 0;            ///< Entries not passivating.
-  uint64_t tick_ = 0;
+  std::shared_ptr<shard_table> table_;
 };
 
 } // namespace esr::runtime::aggregates

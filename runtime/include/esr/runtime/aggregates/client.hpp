@@ -73,22 +73,25 @@ inline caf::duration to_duration(std::chrono::milliseconds t) {
 
 /// From an event-based actor: sends `cmd` to aggregate `id` of `type` and
 /// calls `f(caf::expected<Reply>)` in `self`'s context once answered. Any
-/// number may be in flight. `Reply` may be actors::command_reply to also get
-/// the version.
+/// number may be in flight, and they reach the aggregate in the order sent.
+/// `Reply` may be actors::command_reply to also get the version.
 template <class Reply, class Command, class F>
 void ask(caf::event_based_actor* self, const aggregate_registry& reg, std::string_view type,
          std::string_view id, Command cmd, F f, command_options opts = {}) {
   auto timeout = to_duration(opts.timeout);
   auto env = make_command(type, id, std::move(cmd), std::move(opts));
-  auto& shard = reg.shard_for(env.persistence_id);
-  self->request(shard, timeout, std::move(env))
-    .then([f](actors::command_reply& r) mutable { f(reply_cast<Reply>(r)); },
-          [f](caf::error& e) mutable { f(caf::expected<Reply>{std::move(e)}); });
+  auto on_reply = [f](actors::command_reply& r) mutable { f(reply_cast<Reply>(r)); };
+  auto on_error = [f](caf::error& e) mutable { f(caf::expected<Reply>{std::move(e)}); };
+  // The request is made inside the callback, the handlers built before it
+  // (see aggregate_registry::dispatch: the callback may run under a lock).
+  reg.dispatch(env.persistence_id, [&](const caf::actor& dest) {
+    self->request(dest, timeout, std::move(env)).then(std::move(on_reply), std::move(on_error));
+  });
 }
 
-/// A job for the client's pump actor.
+/// A job for the client's pump actor, which routes it with
+/// aggregate_registry::dispatch().
 struct client_job {
-  caf::actor shard;
   actors::command_envelope cmd;
   bool get_state = false;
   caf::duration timeout;
