@@ -53,6 +53,8 @@ using saga_arm_atom = caf::atom_constant<caf::atom("sg_arm")>;
 using saga_disarm_atom = caf::atom_constant<caf::atom("sg_disarm")>;
 /// A timeout's delay elapsed (timer_item).
 using saga_fire_atom = caf::atom_constant<caf::atom("sg_fire")>;
+/// The dispatcher's periodic check for commands answered too late.
+using saga_sweep_atom = caf::atom_constant<caf::atom("sg_sweep")>;
 
 /// One instance as the processor keeps it in memory.
 struct instance_record {

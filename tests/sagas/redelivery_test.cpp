@@ -3,6 +3,8 @@
 // as handled (each instance records the highest position it handled) and
 // neither records a step nor sends a command.
 
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "esr/runtime/bus/checkpoint_store.hpp"
@@ -41,4 +43,35 @@ TEST(redelivery, a_saga_that_lost_its_checkpoint_handles_nothing_twice) {
   EXPECT_EQ(b.count("saga.order_fulfilment-r2"), 4u);
   EXPECT_EQ(b.count("payment-r1", "PaymentCharged"), 1u);
   EXPECT_EQ(b.count("inventory-headphones", "StockReleased"), 1u);
+}
+
+// A command whose answer does not arrive within saga_options::command_timeout
+// is sent again with the same command id; the aggregate applies it once (the
+// second delivery is deduplicated) and the saga completes.
+TEST(redelivery, a_command_answered_too_late_is_resent_and_applied_once) {
+  auto dir = temp_dir("late-answer");
+  world_options wo;
+  wo.faulty_journal = true;
+  wo.saga_opts.command_timeout = std::chrono::milliseconds{100};
+  world a{dir, wo};
+  a.add_stock("headphones", 3);
+  // The inventory's writes (so its answers) wait until released.
+  a.faulty().hold_writes("inventory-");
+  ASSERT_TRUE(a.place(make_order("late1", "headphones", 1, 20000, card_ok)));
+  auto timed_out = [&] {
+    for (auto& n : a.notes())
+      if (n.text.find("timeout") != std::string::npos && n.text.find("retrying") != std::string::npos)
+        return true;
+    return false;
+  };
+  for (int i = 0; i < 200 && !timed_out(); ++i)
+    std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(timed_out()) << "the unanswered ReserveStock was not timed out";
+  a.faulty().release_writes();
+  auto info = a.wait_completed("late1", 10s);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(a.count("inventory-headphones", "StockReserved"), 1u);
+  EXPECT_EQ(a.count("payment-late1", "PaymentCharged"), 1u);
+  EXPECT_EQ(a.order("late1").status(), order_payment::OrderState::CONFIRMED)
+    << a.order("late1").DebugString();
 }

@@ -33,6 +33,10 @@ world::world(std::string dir, world_options opts) {
   if (!st)
     throw std::runtime_error("open_leveldb: " + sagas::render(st.error()));
   store_ = *st;
+  if (opts.faulty_journal) {
+    faulty_ = std::make_shared<actors::testkit::faulty_journal>(store_.events);
+    store_.events = faulty_;
+  }
   agg::registry_options ro;
   ro.aggregate.dedup_window = 256;
   auto reg = agg::aggregate_registry::start(

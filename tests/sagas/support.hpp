@@ -15,6 +15,7 @@
 #include <caf/actor_system_config.hpp>
 
 #include "aggregates.hpp"
+#include "esr/actors/testkit/faulty_journal.hpp"
 #include "esr/runtime/aggregates/client.hpp"
 #include "esr/runtime/bus/event_bus.hpp"
 #include "esr/sagas/saga_runtime.hpp"
@@ -35,6 +36,8 @@ struct world_options {
   sagas::saga_options saga_opts;
   /// Start the saga runtime. Default: true.
   bool start_saga = true;
+  /// Route every write through a testkit::faulty_journal (see faulty()).
+  bool faulty_journal = false;
 };
 
 /// One process's worth of esr on the directory `dir`.
@@ -76,11 +79,14 @@ public:
   runtime::aggregates::aggregate_client& client() { return *client_; }
   sagas::saga_runtime& saga() { return *saga_; }
   const std::shared_ptr<runtime::bus::event_bus>& bus() { return bus_; }
+  /// The fault injector in front of the journal (world_options::faulty_journal).
+  actors::testkit::faulty_journal& faulty() { return *faulty_; }
 
 private:
   caf::actor_system_config cfg_;
   std::unique_ptr<caf::actor_system> sys_;
   persistence::storage store_;
+  std::shared_ptr<actors::testkit::faulty_journal> faulty_;
   std::optional<runtime::aggregates::aggregate_registry> reg_;
   std::shared_ptr<runtime::bus::event_bus> bus_;
   std::unique_ptr<runtime::aggregates::aggregate_client> client_;

@@ -14,9 +14,10 @@ void faulty_journal::fail_next_write(errc code, bool store_anyway) {
   store_anyway_ = store_anyway;
 }
 
-void faulty_journal::hold_writes() {
+void faulty_journal::hold_writes(std::string prefix) {
   std::lock_guard<std::mutex> guard{mtx_};
   holding_ = true;
+  hold_prefix_ = std::move(prefix);
 }
 
 void faulty_journal::release_writes() {
@@ -38,7 +39,11 @@ void faulty_journal::write_async(std::vector<atomic_write> writes, write_callbac
   bool store = false;
   {
     std::lock_guard<std::mutex> guard{mtx_};
-    if (holding_) {
+    if (holding_
+        && (hold_prefix_.empty()
+            || (!writes.empty()
+                && writes.front().persistence_id.compare(0, hold_prefix_.size(), hold_prefix_)
+                     == 0))) {
       held_.emplace_back(std::move(writes), std::move(done));
       return;
     }

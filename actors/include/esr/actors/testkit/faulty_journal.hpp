@@ -5,6 +5,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -30,10 +31,11 @@ public:
   /// the writes are stored before the failure is reported.
   void fail_next_write(persistence::errc code, bool store_anyway = false);
 
-  /// Holds every write_async call from now on: nothing is written or
-  /// answered until release_writes(). Lets a test keep a write outstanding
-  /// (e.g. to fill an aggregate's stash).
-  void hold_writes();
+  /// Holds the write_async calls from now on whose first write is to a
+  /// stream starting with `prefix` (all if empty): nothing of them is written
+  /// or answered until release_writes(). Lets a test keep a write outstanding
+  /// (e.g. to fill an aggregate's stash, or to delay an aggregate's answer).
+  void hold_writes(std::string prefix = {});
 
   /// Stops holding and forwards the held write_async calls in order.
   void release_writes();
@@ -64,6 +66,7 @@ private:
   std::optional<persistence::errc> next_;
   bool store_anyway_ = false;
   bool holding_ = false;
+  std::string hold_prefix_;
   std::vector<std::pair<std::vector<persistence::atomic_write>, persistence::write_callback>>
     held_;
   std::atomic<uint64_t> calls_{0};
