@@ -35,6 +35,7 @@
 #include <google/protobuf/wrappers.pb.h>
 
 #include "bench_util.hpp"
+#include "caf_tuning.hpp"
 #include "esr/actors/aggregate_type.hpp"
 #include "esr/actors/errc.hpp"
 #include "esr/persistence/storage.hpp"
@@ -286,14 +287,7 @@ int run(const args& a) {
 
   caf::actor_system_config cfg;
   actors::register_errors(cfg);
-  // Scheduler tuning (CAF work stealing): polling spins cost CPU that the
-  // journal writer and other processes could use.
-  if (auto n = int_option(a, "--aggressive-polls", -1); n >= 0)
-    cfg.set("work-stealing.aggressive-poll-attempts", static_cast<size_t>(n));
-  if (auto n = int_option(a, "--moderate-polls", -1); n >= 0)
-    cfg.set("work-stealing.moderate-poll-attempts", static_cast<size_t>(n));
-  if (auto n = int_option(a, "--scheduler-threads", 0); n > 0)
-    cfg.set("scheduler.max-threads", static_cast<size_t>(n));
+  apply_scheduler_options(cfg, a);
   caf::actor_system sys{cfg};
 
   // 1. Recovery of one aggregate with a long history, in a quiet system.

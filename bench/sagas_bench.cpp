@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "bench_util.hpp"
+#include "caf_tuning.hpp"
 
 #ifdef ESR_HAVE_ORDER_PAYMENT
 
@@ -64,6 +65,7 @@ saga_result run_orders(const args& a, size_t n, int skus, persistence::durabilit
   auto dir = fresh_dir(a, "sagas-" + std::to_string(n));
   caf::actor_system_config cfg;
   esr::sagas::register_errors(cfg);
+  apply_scheduler_options(cfg, a);
   auto sys = std::make_unique<caf::actor_system>(cfg);
   persistence::leveldb_options lo;
   lo.path = dir;
@@ -158,6 +160,7 @@ double command_rate(const args& a, size_t n, persistence::durability_mode mode) 
   auto dir = fresh_dir(a, "commands-" + std::to_string(n));
   caf::actor_system_config cfg;
   esr::sagas::register_errors(cfg);
+  apply_scheduler_options(cfg, a);
   auto sys = std::make_unique<caf::actor_system>(cfg);
   persistence::leveldb_options lo;
   lo.path = dir;
