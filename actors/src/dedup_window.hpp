@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <any>
 #include <cstdint>
 #include <map>
@@ -40,7 +41,8 @@ public:
     std::string bytes;     ///< For known::stored_reply.
   };
 
-  explicit dedup_window(size_t capacity = 0) : capacity_(capacity) {}
+  explicit dedup_window(size_t capacity = 0)
+    : capacity_(static_cast<uint32_t>(std::min<size_t>(capacity, UINT32_MAX))) {}
 
   /// Returns the entry of `id`, or nullptr.
   const entry* find(const std::string& id) const;
@@ -62,8 +64,8 @@ public:
   void decode(const std::string& text);
 
 private:
-  size_t capacity_;
-  size_t next_ = 0;  // Ring position of the next insertion once full.
+  uint32_t capacity_;
+  uint32_t next_ = 0; // Ring position of the next insertion once full.
   std::vector<entry> entries_;
 };
 

@@ -48,7 +48,7 @@ void aggregate_actor::replay_step() {
   version_ = progress->last_sequence_nr;
   replay_next_ = version_ + 1;
   if (progress->visited == chunk && version_ < progress->highest) {
-    send(this, replay_next_atom::value, epoch_);
+    send(this, replay_next_atom::value, static_cast<uint64_t>(epoch_));
     return;
   }
   enter_running();

@@ -318,7 +318,7 @@ void aggregate_actor::restart(bool with_backoff) {
   if (delay > opts.max_restart_backoff)
     delay = opts.max_restart_backoff;
   ++restarts_;
-  delayed_send(this, delay, restart_atom::value, epoch_);
+  delayed_send(this, delay, restart_atom::value, static_cast<uint64_t>(epoch_));
 }
 
 } // namespace esr::actors
