@@ -3,37 +3,67 @@
 // handled before (position <= the instance's handled position), runs the
 // handler (with retries), and collects one atomic write per step: the step
 // event + outbox entries + timer records (+ the checkpoint on the batch's
-// last write). After the batch is durable it updates its cache and hands
-// commands and timeouts to the dispatcher.
+// last write).
+//
+// Pipelining: a batch's write is submitted asynchronously and the next batch
+// is handled while it is in flight (against the instance states the first
+// batch left in the cache: optimistic), then the first write is settled
+// before the second is submitted: at most one write in flight, and writes in
+// batch order. The journal's callback hands the batch's commands and timers
+// to the dispatcher as soon as the write is durable (never before); the rest
+// (counters, completion callbacks, notes) follows on this thread when the
+// write is settled. If a write did not succeed, everything handled after it
+// is discarded with the whole cache, and its batch and the current one are
+// handled again synchronously from the journal's state (the subscription
+// retries the current batch until that succeeds). The saga's own step
+// events come back through the subscription, so an in-flight write is
+// always settled by the next batch.
 
+#include <condition_variable>
+#include <mutex>
 
 #include <caf/send.hpp>
 
 #include "batch_processor.hpp"
 #include "esr/runtime/bus/checkpoint_store.hpp"
+#include "esr/sagas/error.hpp"
 #include "keys.hpp"
 
 namespace esr::sagas {
 
 using detail::batch_processor;
 using detail::batch_work;
+using persistence::event_envelope;
 
-caf::error saga_runtime::impl::process(const runtime::bus::event_batch& batch) {
-  busy = true;
-  struct clear_busy {
-    std::atomic<bool>& b;
-    ~clear_busy() { b = false; }
-  } guard{busy};
-  batch_work work;
+namespace {
+
+/// Clears the processor's busy flag when a batch is left.
+struct clear_busy {
+  std::atomic<bool>& b;
+  ~clear_busy() { b = false; }
+};
+
+} // namespace
+
+/// A batch whose write is in flight.
+struct saga_runtime::impl::inflight_batch {
+  std::vector<event_envelope> events; ///< To handle again if the write fails.
+  uint64_t last_position = 0;
+  batch_work work; ///< Its writes were moved out; posts and notes remain.
+  std::mutex mtx;
+  std::condition_variable cv;
+  bool decided = false;
+  persistence::write_outcomes outcomes;
+};
+
+caf::error saga_runtime::impl::handle_batch(const std::vector<event_envelope>& events,
+                                            uint64_t last_position, batch_work& work) {
   batch_processor proc{*this, work};
-  for (auto& e : batch.events)
+  for (auto& e : events)
     if (auto err = proc.handle(e))
       return err;
-  for (auto& n : work.notes)
-    if (opts.observer)
-      opts.observer(n);
   if (work.writes.empty()) {
-    if (batch.last_position < last_checkpoint + 10000)
+    if (last_position < last_checkpoint + 10000)
       return caf::none;
     persistence::atomic_write w;
     w.persistence_id = keys::checkpoint_name(name);
@@ -41,16 +71,43 @@ caf::error saga_runtime::impl::process(const runtime::bus::event_batch& batch) {
     work.posts.emplace_back();
   }
   work.writes.back().side_writes.push_back(
-    runtime::bus::checkpoint_side_write(keys::checkpoint_name(name), batch.last_position));
-  auto outcomes = journal->write(std::move(work.writes));
-  caf::error failure;
-  std::vector<std::string> failed;
+    runtime::bus::checkpoint_side_write(keys::checkpoint_name(name), last_position));
+  return caf::none;
+}
+
+void saga_runtime::impl::hand_over(batch_work& work, const persistence::write_outcomes& outcomes) {
   auto items = std::make_shared<std::vector<outbox_item>>();
-  for (size_t i = 0; i < outcomes.size(); ++i) {
+  for (size_t i = 0; i < work.posts.size() && i < outcomes.size(); ++i) {
+    if (!outcomes[i])
+      continue;
     auto& post = work.posts[i];
-    if (!outcomes[i]) {
-      failure = outcomes[i].error();
-      failed.push_back(post.instance);
+    for (auto& it : post.items)
+      items->push_back(std::move(it));
+    post.items.clear();
+    for (auto& t : post.arms)
+      caf::anon_send(dispatcher, saga_arm_atom::value, std::move(t));
+    post.arms.clear();
+    for (auto& d : post.disarms)
+      caf::anon_send(dispatcher, saga_disarm_atom::value, post.instance, d);
+    post.disarms.clear();
+  }
+  if (!items->empty()) {
+    in_flight += static_cast<int64_t>(items->size());
+    caf::anon_send(dispatcher, saga_dispatch_atom::value, std::move(items));
+  }
+}
+
+caf::error saga_runtime::impl::finish(batch_work& work, uint64_t last_position,
+                                      const persistence::write_outcomes& outcomes) {
+  for (auto& n : work.notes)
+    if (opts.observer)
+      opts.observer(n);
+  caf::error failure;
+  for (size_t i = 0; i < work.posts.size(); ++i) {
+    auto& post = work.posts[i];
+    if (i >= outcomes.size() || !outcomes[i]) {
+      failure = i < outcomes.size() ? outcomes[i].error()
+                                    : make_error(errc::corrupt_record, "no write outcome");
       continue;
     }
     if (post.step)
@@ -62,29 +119,25 @@ caf::error saga_runtime::impl::process(const runtime::bus::event_batch& batch) {
       if (opts.on_completed)
         opts.on_completed(post.instance, *post.completed);
     }
-    for (auto& it : post.items)
-      items->push_back(std::move(it));
-    for (auto& t : post.arms)
-      caf::anon_send(dispatcher, saga_arm_atom::value, std::move(t));
-    for (auto& d : post.disarms)
-      caf::anon_send(dispatcher, saga_disarm_atom::value, post.instance, d);
     if (opts.observer)
       for (auto& n : post.notes)
         opts.observer(n);
   }
-  if (!items->empty()) {
-    in_flight += static_cast<int64_t>(items->size());
-    caf::anon_send(dispatcher, saga_dispatch_atom::value, std::move(items));
-  }
-  if (failure) {
-    for (auto& f : failed)
-      cache.erase(f);
-    for (auto& kv : work.records)
-      cache.erase(kv.first);
+  if (failure)
     return failure;
+  last_checkpoint = last_position;
+  if (cache.size() > opts.finished_cache) {
+    for (auto i = cache.begin(); i != cache.end();) {
+      if (i->second.completed && i->second.parked.empty())
+        i = cache.erase(i);
+      else
+        ++i;
+    }
   }
-  last_checkpoint = batch.last_position;
-  size_t finished = 0;
+  return caf::none;
+}
+
+void saga_runtime::impl::cache_records(batch_work& work) {
   for (auto& kv : work.records) {
     auto& rec = kv.second;
     if (rec.completed) {
@@ -94,17 +147,114 @@ caf::error saga_runtime::impl::process(const runtime::bus::event_batch& batch) {
     }
     cache[kv.first] = std::move(rec);
   }
-  if (cache.size() > opts.finished_cache) {
-    for (auto i = cache.begin(); i != cache.end();) {
-      if (i->second.completed && i->second.parked.empty()) {
-        i = cache.erase(i);
-        ++finished;
-      } else {
-        ++i;
-      }
-    }
+  work.records.clear();
+}
+
+caf::error saga_runtime::impl::process_sync(const std::vector<event_envelope>& events,
+                                            uint64_t last_position) {
+  batch_work work;
+  if (auto err = handle_batch(events, last_position, work))
+    return err;
+  if (work.writes.empty()) {
+    for (auto& n : work.notes)
+      if (opts.observer)
+        opts.observer(n);
+    cache_records(work); // Unchanged states (nothing to write).
+    return caf::none;
   }
-  (void) finished;
+  auto outcomes = journal->write(std::move(work.writes));
+  hand_over(work, outcomes);
+  if (auto err = finish(work, last_position, outcomes)) {
+    // Instances whose step did not commit (and, to be safe, every instance
+    // of the batch) are reloaded from the journal when next needed.
+    for (auto& kv : work.records)
+      cache.erase(kv.first);
+    return err;
+  }
+  cache_records(work);
+  return caf::none;
+}
+
+caf::error saga_runtime::impl::settle_inflight() {
+  if (!inflight)
+    return caf::none;
+  auto b = std::move(inflight);
+  {
+    std::unique_lock<std::mutex> guard{b->mtx};
+    b->cv.wait(guard, [&] { return b->decided; });
+  }
+  if (auto err = finish(b->work, b->last_position, b->outcomes)) {
+    // Its states (and those of any batch handled since) were cached before
+    // they were durable: forget them all and handle its events again.
+    cache.clear();
+    redo = std::make_unique<std::vector<event_envelope>>(std::move(b->events));
+    redo_last_position = b->last_position;
+    return err;
+  }
+  return caf::none;
+}
+
+caf::error saga_runtime::impl::process(const runtime::bus::event_batch& batch) {
+  busy = true;
+  clear_busy guard{busy};
+  if (redo) {
+    // A write failed: its batch first, then this one, each durable before
+    // the next (the subscription retries this batch on an error).
+    if (auto err = process_sync(*redo, redo_last_position)) {
+      cache.clear();
+      return err;
+    }
+    redo.reset();
+    return process_sync(batch.events, batch.last_position);
+  }
+  batch_work work;
+  auto handled = handle_batch(batch.events, batch.last_position, work);
+  // The previous batch's write must be decided before this one's is
+  // submitted (and before an error is returned: a retry reloads states from
+  // the journal, which must hold that write's outcome).
+  if (auto err = settle_inflight()) {
+    if (auto again = process_sync(*redo, redo_last_position)) {
+      cache.clear();
+      return again;
+    }
+    redo.reset();
+    return process_sync(batch.events, batch.last_position);
+  }
+  if (handled) {
+    for (auto& kv : work.records)
+      cache.erase(kv.first);
+    return handled;
+  }
+  if (work.writes.empty()) {
+    for (auto& n : work.notes)
+      if (opts.observer)
+        opts.observer(n);
+    cache_records(work); // Unchanged states (nothing to write).
+    return caf::none;
+  }
+  auto b = std::make_shared<inflight_batch>();
+  b->events = batch.events;
+  b->last_position = batch.last_position;
+  auto writes = std::move(work.writes);
+  work.writes.clear();
+  cache_records(work); // Optimistic: the next batch is handled against them.
+  b->work = std::move(work);
+  writing = true;
+  auto self = weak_self;
+  journal->write_async(std::move(writes), [self, b](persistence::write_outcomes out) {
+    // On the journal's thread: commands and timers leave once durable.
+    if (auto rt = self.lock())
+      rt->hand_over(b->work, out);
+    {
+      std::lock_guard<std::mutex> guard{b->mtx};
+      b->outcomes = std::move(out);
+      b->decided = true;
+    }
+    b->cv.notify_all();
+    if (auto rt = self.lock())
+      rt->writing = false;
+  });
+  inflight = std::move(b);
   return caf::none;
 }
 

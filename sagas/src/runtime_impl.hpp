@@ -5,6 +5,7 @@
 
 #include <any>
 #include <atomic>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -69,6 +70,10 @@ struct instance_record {
   std::vector<std::string> parked; ///< Its parked side keys (stuck if any).
 };
 
+namespace detail {
+struct batch_work;
+} // namespace detail
+
 struct saga_runtime::impl {
   std::shared_ptr<const saga_model> model;
   std::shared_ptr<persistence::journal> journal;
@@ -102,8 +107,37 @@ struct saga_runtime::impl {
   /// started). Errors: journal errors, errc::corrupt_record.
   caf::expected<instance_record> load(const std::string& key) const;
 
-  /// The processor: handles one batch of the subscription.
+  /// The processor: handles one batch of the subscription (processor.cpp).
   caf::error process(const runtime::bus::event_batch& batch);
+
+  // -- processor.cpp: pipelined batches (touched by the subscription thread;
+  //    `writing` and hand_over() also by the journal's callback) -------------
+  struct inflight_batch;
+  /// Handles `events` into `work` (one write per step, the checkpoint on the
+  /// last write).
+  caf::error handle_batch(const std::vector<persistence::event_envelope>& events,
+                          uint64_t last_position, detail::batch_work& work);
+  /// Gives the dispatcher the commands and timer changes of the writes that
+  /// succeeded. Thread-safe (runs on the journal's callback).
+  void hand_over(detail::batch_work& work, const persistence::write_outcomes& outcomes);
+  /// Counters, completion callbacks, notes and the checkpoint of a decided
+  /// batch; the first error of its writes, if any.
+  caf::error finish(detail::batch_work& work, uint64_t last_position,
+                    const persistence::write_outcomes& outcomes);
+  /// Moves the batch's instance states into the cache.
+  void cache_records(detail::batch_work& work);
+  /// Handles and writes `events`, blocking until durable.
+  caf::error process_sync(const std::vector<persistence::event_envelope>& events,
+                          uint64_t last_position);
+  /// Waits for the write in flight and finishes it; on a failed write
+  /// clears the cache, keeps its events in `redo` and returns the error.
+  caf::error settle_inflight();
+
+  std::shared_ptr<inflight_batch> inflight;  ///< The batch whose write is in flight.
+  std::unique_ptr<std::vector<persistence::event_envelope>> redo; ///< To handle again.
+  uint64_t redo_last_position = 0;
+  std::atomic<bool> writing{false}; ///< A batch's write is in flight.
+  std::weak_ptr<impl> weak_self;   ///< For the journal's callbacks.
 };
 
 /// Spawns the dispatcher of `rt` (sends outbox commands, runs timeouts).

@@ -124,6 +124,7 @@ saga_runtime::start(caf::actor_system& sys, std::shared_ptr<runtime::bus::event_
     return err;
   if (corrupt)
     return corrupt;
+  p->weak_self = p;
   p->dispatcher = spawn_dispatcher(sys, p);
   if (!items->empty()) {
     p->in_flight += static_cast<int64_t>(items->size());
@@ -167,8 +168,9 @@ void saga_runtime::stop() {
   self->request(impl_->dispatcher, std::chrono::seconds{5}, saga_drain_atom::value)
     .receive([&](std::vector<std::string>& xs) { deletes = std::move(xs); },
              [](caf::error&) {});
-  // Let a deletion already submitted by the dispatcher finish.
-  for (int i = 0; i < 5000 && impl_->flushing.load() > 0; ++i)
+  // Let a step batch's write and a deletion already submitted by the
+  // dispatcher finish (their callbacks use the dispatcher).
+  for (int i = 0; i < 5000 && (impl_->flushing.load() > 0 || impl_->writing.load()); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds{1});
   if (!deletes.empty()) {
     persistence::atomic_write w;
@@ -277,7 +279,8 @@ caf::error saga_runtime::wait_idle(std::chrono::milliseconds timeout) const {
       return f ? f : make_error(errc::stopped, impl_->name);
     }
     auto last = impl_->journal->last_position();
-    if (impl_->sub->position() >= last && impl_->in_flight.load() == 0 && !impl_->busy.load()) {
+    if (impl_->sub->position() >= last && impl_->in_flight.load() == 0 && !impl_->busy.load()
+        && !impl_->writing.load()) {
       if (++stable >= 3)
         return caf::none;
     } else {
