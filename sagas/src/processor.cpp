@@ -15,9 +15,9 @@
 // write is settled. If a write did not succeed, everything handled after it
 // is discarded with the whole cache, and its batch and the current one are
 // handled again synchronously from the journal's state (the subscription
-// retries the current batch until that succeeds). The saga's own step
-// events come back through the subscription, so an in-flight write is
-// always settled by the next batch.
+// retries the current batch until that succeeds). A write in flight is
+// settled by the next batch (the saga's own step events come back through
+// the subscription) or, if none comes, by the subscription's idle poll.
 
 #include <condition_variable>
 #include <mutex>
@@ -192,6 +192,27 @@ caf::error saga_runtime::impl::settle_inflight() {
     return err;
   }
   return caf::none;
+}
+
+void saga_runtime::impl::on_idle() {
+  // No batch came: finish a write that has been decided (a step batch whose
+  // write failed is redone now, not when the next event happens to arrive).
+  if (inflight) {
+    std::lock_guard<std::mutex> guard{inflight->mtx};
+    if (!inflight->decided)
+      return;
+  }
+  if (!inflight && !redo)
+    return;
+  busy = true;
+  clear_busy guard{busy};
+  static_cast<void>(settle_inflight()); // A failure leaves its events in redo.
+  if (redo) {
+    if (process_sync(*redo, redo_last_position))
+      cache.clear(); // Tried again at the next idle poll or batch.
+    else
+      redo.reset();
+  }
 }
 
 caf::error saga_runtime::impl::process(const runtime::bus::event_batch& batch) {

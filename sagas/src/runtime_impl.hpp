@@ -129,6 +129,9 @@ struct saga_runtime::impl {
   /// Handles and writes `events`, blocking until durable.
   caf::error process_sync(const std::vector<persistence::event_envelope>& events,
                           uint64_t last_position);
+  /// The subscription found no new event: settles a decided write in flight
+  /// and redoes a failed batch.
+  void on_idle();
   /// Waits for the write in flight and finishes it; on a failed write
   /// clears the cache, keeps its events in `redo` and returns the error.
   caf::error settle_inflight();

@@ -138,7 +138,9 @@ saga_runtime::start(caf::actor_system& sys, std::shared_ptr<runtime::bus::event_
   so.max_batch = p->opts.max_batch;
   so.handler_retries = 1000000; // A failed step batch is retried, not dropped.
   so.retry_backoff = std::chrono::milliseconds{10};
+  so.idle_poll = std::chrono::milliseconds{10}; // Settles a lone step write promptly.
   auto raw = p.get();
+  so.on_idle = [raw] { raw->on_idle(); };
   auto sub = bus->subscribe(std::move(so), [raw](const runtime::bus::event_batch& b) {
     return raw->process(b);
   });

@@ -75,3 +75,27 @@ TEST(redelivery, a_command_answered_too_late_is_resent_and_applied_once) {
   EXPECT_EQ(a.order("late1").status(), order_payment::OrderState::CONFIRMED)
     << a.order("late1").DebugString();
 }
+
+// The saga writes a step batch while it handles the next one (pipelined).
+// If that write fails, what was handled after it is discarded and the batch
+// is handled again from the journal's state: the saga completes, and each
+// effect happens once, as for an order whose writes all succeed.
+TEST(redelivery, a_step_batch_whose_write_failed_is_handled_again) {
+  auto dir = temp_dir("failed-step");
+  world_options wo;
+  wo.faulty_journal = true;
+  world a{dir, wo};
+  a.add_stock("headphones", 4);
+  ASSERT_TRUE(a.place(make_order("ok1", "headphones", 1, 20000, card_ok)));
+  ASSERT_TRUE(a.wait_completed("ok1", 10s));
+  a.faulty().fail_next_write(esr::persistence::errc::io_error, false,
+                             "saga.order_fulfilment-f1");
+  ASSERT_TRUE(a.place(make_order("f1", "headphones", 1, 20000, card_ok)));
+  auto info = a.wait_completed("f1", 10s);
+  ASSERT_TRUE(info) << "the saga did not complete after its failed write";
+  EXPECT_FALSE(a.faulty().fault_pending()) << "no saga write failed";
+  EXPECT_EQ(a.count("saga.order_fulfilment-f1"), a.count("saga.order_fulfilment-ok1"));
+  EXPECT_EQ(a.count("payment-f1", "PaymentCharged"), 1u);
+  EXPECT_EQ(a.count("order-f1", "OrderConfirmed"), 1u);
+  EXPECT_EQ(a.count("inventory-headphones", "StockReserved"), 2u);
+}

@@ -8,10 +8,27 @@ faulty_journal::faulty_journal(std::shared_ptr<journal> inner) : inner_(std::mov
   // nop
 }
 
-void faulty_journal::fail_next_write(errc code, bool store_anyway) {
+namespace {
+
+bool first_stream_starts_with(const std::vector<atomic_write>& writes,
+                              const std::string& prefix) {
+  return prefix.empty()
+         || (!writes.empty()
+             && writes.front().persistence_id.compare(0, prefix.size(), prefix) == 0);
+}
+
+} // namespace
+
+void faulty_journal::fail_next_write(errc code, bool store_anyway, std::string prefix) {
   std::lock_guard<std::mutex> guard{mtx_};
   next_ = code;
   store_anyway_ = store_anyway;
+  fail_prefix_ = std::move(prefix);
+}
+
+bool faulty_journal::fault_pending() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return next_.has_value();
 }
 
 void faulty_journal::hold_writes(std::string prefix) {
@@ -39,15 +56,12 @@ void faulty_journal::write_async(std::vector<atomic_write> writes, write_callbac
   bool store = false;
   {
     std::lock_guard<std::mutex> guard{mtx_};
-    if (holding_
-        && (hold_prefix_.empty()
-            || (!writes.empty()
-                && writes.front().persistence_id.compare(0, hold_prefix_.size(), hold_prefix_)
-                     == 0))) {
+    if (holding_ && first_stream_starts_with(writes, hold_prefix_)) {
       held_.emplace_back(std::move(writes), std::move(done));
       return;
     }
-    std::swap(fault, next_);
+    if (first_stream_starts_with(writes, fail_prefix_))
+      std::swap(fault, next_);
     store = store_anyway_;
   }
   if (!fault) {

@@ -165,6 +165,8 @@ void subscription::run() {
         continue;
       }
     } else {
+      if (opts_.on_idle)
+        opts_.on_idle();
       continue; // Idle.
     }
     if (!batch.events.empty()) {

@@ -27,9 +27,11 @@ public:
   /// Wraps `inner` (required).
   explicit faulty_journal(std::shared_ptr<persistence::journal> inner);
 
-  /// Makes the next write_async call fail with `code`; if `store_anyway`,
-  /// the writes are stored before the failure is reported.
-  void fail_next_write(persistence::errc code, bool store_anyway = false);
+  /// Makes the next write_async call whose first write is to a stream
+  /// starting with `prefix` (any if empty) fail with `code`; if
+  /// `store_anyway`, the writes are stored before the failure is reported.
+  void fail_next_write(persistence::errc code, bool store_anyway = false,
+                       std::string prefix = {});
 
   /// Holds the write_async calls from now on whose first write is to a
   /// stream starting with `prefix` (all if empty): nothing of them is written
@@ -39,6 +41,9 @@ public:
 
   /// Stops holding and forwards the held write_async calls in order.
   void release_writes();
+
+  /// Returns true while a fault set by fail_next_write() has not been used.
+  bool fault_pending() const;
 
   /// Returns the number of write_async calls so far.
   uint64_t write_calls() const { return calls_.load(); }
@@ -62,11 +67,12 @@ public:
 
 private:
   std::shared_ptr<persistence::journal> inner_;
-  std::mutex mtx_;
+  mutable std::mutex mtx_;
   std::optional<persistence::errc> next_;
   bool store_anyway_ = false;
   bool holding_ = false;
   std::string hold_prefix_;
+  std::string fail_prefix_;
   std::vector<std::pair<std::vector<persistence::atomic_write>, persistence::write_callback>>
     held_;
   std::atomic<uint64_t> calls_{0};

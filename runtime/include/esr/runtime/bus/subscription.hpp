@@ -82,6 +82,11 @@ struct subscription_options {
   /// Longest wait for live events before the journal is polled directly (a
   /// safety net; live delivery does not depend on it). Default: 100 ms.
   std::chrono::milliseconds idle_poll{100};
+  /// Called on the subscription's thread each time an idle poll found no new
+  /// event (at most every idle_poll): lets a handler that works
+  /// asynchronously finish or retry its work when no batch comes. Must not
+  /// block for long. Default: none.
+  std::function<void()> on_idle;
 };
 
 /// A running subscription: a worker thread that reads the global log from a
