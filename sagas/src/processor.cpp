@@ -150,18 +150,32 @@ void saga_runtime::impl::cache_records(batch_work& work) {
   work.records.clear();
 }
 
+bool saga_runtime::impl::finish_without_write(batch_work& work) {
+  if (!work.writes.empty())
+    return false;
+  for (auto& n : work.notes)
+    if (opts.observer)
+      opts.observer(n);
+  cache_records(work); // Unchanged states (nothing to write).
+  return true;
+}
+
+caf::error saga_runtime::impl::redo_then(const runtime::bus::event_batch& batch) {
+  if (auto err = process_sync(*redo, redo_last_position)) {
+    cache.clear();
+    return err; // The subscription retries `batch`; redo stays pending.
+  }
+  redo.reset();
+  return process_sync(batch.events, batch.last_position);
+}
+
 caf::error saga_runtime::impl::process_sync(const std::vector<event_envelope>& events,
                                             uint64_t last_position) {
   batch_work work;
   if (auto err = handle_batch(events, last_position, work))
     return err;
-  if (work.writes.empty()) {
-    for (auto& n : work.notes)
-      if (opts.observer)
-        opts.observer(n);
-    cache_records(work); // Unchanged states (nothing to write).
+  if (finish_without_write(work))
     return caf::none;
-  }
   auto outcomes = journal->write(std::move(work.writes));
   hand_over(work, outcomes);
   if (auto err = finish(work, last_position, outcomes)) {
@@ -218,41 +232,22 @@ void saga_runtime::impl::on_idle() {
 caf::error saga_runtime::impl::process(const runtime::bus::event_batch& batch) {
   busy = true;
   clear_busy guard{busy};
-  if (redo) {
-    // A write failed: its batch first, then this one, each durable before
-    // the next (the subscription retries this batch on an error).
-    if (auto err = process_sync(*redo, redo_last_position)) {
-      cache.clear();
-      return err;
-    }
-    redo.reset();
-    return process_sync(batch.events, batch.last_position);
-  }
+  if (redo) // A write failed: its batch first, then this one.
+    return redo_then(batch);
   batch_work work;
   auto handled = handle_batch(batch.events, batch.last_position, work);
   // The previous batch's write must be decided before this one's is
   // submitted (and before an error is returned: a retry reloads states from
   // the journal, which must hold that write's outcome).
-  if (auto err = settle_inflight()) {
-    if (auto again = process_sync(*redo, redo_last_position)) {
-      cache.clear();
-      return again;
-    }
-    redo.reset();
-    return process_sync(batch.events, batch.last_position);
-  }
+  if (settle_inflight()) // Failed: `work` was handled on lost states.
+    return redo_then(batch);
   if (handled) {
     for (auto& kv : work.records)
       cache.erase(kv.first);
     return handled;
   }
-  if (work.writes.empty()) {
-    for (auto& n : work.notes)
-      if (opts.observer)
-        opts.observer(n);
-    cache_records(work); // Unchanged states (nothing to write).
+  if (finish_without_write(work))
     return caf::none;
-  }
   auto b = std::make_shared<inflight_batch>();
   b->events = batch.events;
   b->last_position = batch.last_position;

@@ -126,6 +126,12 @@ struct saga_runtime::impl {
                     const persistence::write_outcomes& outcomes);
   /// Moves the batch's instance states into the cache.
   void cache_records(detail::batch_work& work);
+  /// If `work` has nothing to write: reports its notes, caches its states
+  /// and returns true.
+  bool finish_without_write(detail::batch_work& work);
+  /// Handles the events of the failed batch (`redo`), then `batch`, each
+  /// durable before the next; on an error `redo` stays pending.
+  caf::error redo_then(const runtime::bus::event_batch& batch);
   /// Handles and writes `events`, blocking until durable.
   caf::error process_sync(const std::vector<persistence::event_envelope>& events,
                           uint64_t last_position);
