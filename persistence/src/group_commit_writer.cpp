@@ -126,7 +126,7 @@ void leveldb_journal::commit_group(std::vector<pending_call>& group) {
         write_result res;
         res.timestamp_us = ts;
         if (!w.events.empty()) {
-          auto st = resolve_locked(w.persistence_id, true);
+          auto st = resolve_locked(w.persistence_id);
           if (!st) {
             call.outcomes.emplace_back(std::move(st.error()));
             continue;

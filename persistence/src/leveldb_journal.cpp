@@ -89,7 +89,7 @@ caf::expected<uint64_t> leveldb_journal::next_stream_id_locked(uint16_t shard) {
 }
 
 caf::expected<leveldb_journal::stream_state*>
-leveldb_journal::resolve_locked(std::string_view pid, bool create) {
+leveldb_journal::resolve_locked(std::string_view pid) {
   auto i = streams_.find(std::string{pid});
   if (i != streams_.end())
     return &i->second;
@@ -121,8 +121,9 @@ leveldb_journal::resolve_locked(std::string_view pid, bool create) {
       return from_status(ds, "reading a stream's deletion marker");
     state.durable = state.highest;
   } else if (st.IsNotFound()) {
-    if (!create)
-      return nullptr;
+    // Cached even when only read: the stream's first write, usually right
+    // after its aggregate recovered from nothing, then finds it here instead
+    // of repeating the lookup on the writer thread.
     auto id = next_stream_id_locked(shard);
     if (!id)
       return std::move(id.error());
@@ -144,11 +145,9 @@ caf::expected<uint64_t> leveldb_journal::replay(std::string_view pid, uint64_t f
   uint64_t highest = 0;
   {
     std::lock_guard<std::mutex> guard{streams_mutex_};
-    auto st = resolve_locked(pid, false);
+    auto st = resolve_locked(pid);
     if (!st)
       return std::move(st.error());
-    if (*st == nullptr)
-      return uint64_t{0};
     id = (*st)->id;
     highest = (*st)->durable;
   }
@@ -218,10 +217,10 @@ caf::expected<uint64_t> leveldb_journal::replay(std::string_view pid, uint64_t f
 
 caf::expected<uint64_t> leveldb_journal::highest_sequence_nr(std::string_view pid) {
   std::lock_guard<std::mutex> guard{streams_mutex_};
-  auto st = resolve_locked(pid, false);
+  auto st = resolve_locked(pid);
   if (!st)
     return std::move(st.error());
-  return *st == nullptr ? uint64_t{0} : (*st)->durable;
+  return (*st)->durable;
 }
 
 caf::error leveldb_journal::delete_up_to(std::string_view pid, uint64_t to) {
@@ -229,11 +228,9 @@ caf::error leveldb_journal::delete_up_to(std::string_view pid, uint64_t to) {
   uint64_t highest = 0;
   {
     std::lock_guard<std::mutex> guard{streams_mutex_};
-    auto st = resolve_locked(pid, false);
+    auto st = resolve_locked(pid);
     if (!st)
       return std::move(st.error());
-    if (*st == nullptr)
-      return caf::none;
     id = (*st)->id;
     highest = (*st)->durable;
   }

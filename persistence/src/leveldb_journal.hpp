@@ -95,10 +95,11 @@ private:
 
   // -- stream registry (leveldb_journal.cpp) ---------------------------------
 
-  /// Returns the state of `pid`, loading it from disk on a cache miss. With
-  /// `create`, allocates a new id for an unknown stream (id_stored = false);
-  /// otherwise returns nullptr for it. REQUIRES: streams_mutex_ held.
-  caf::expected<stream_state*> resolve_locked(std::string_view pid, bool create);
+  /// Returns the state of `pid`, loading it from disk on a cache miss. An
+  /// unknown stream gets a new id (id_stored = false, stored with its first
+  /// write) and reads as empty; it stays cached, so its first write does not
+  /// look it up again. Never nullptr. REQUIRES: streams_mutex_ held.
+  caf::expected<stream_state*> resolve_locked(std::string_view pid);
 
   /// Allocates the next stream id of `shard`. REQUIRES: streams_mutex_ held.
   caf::expected<uint64_t> next_stream_id_locked(uint16_t shard);
