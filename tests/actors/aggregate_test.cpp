@@ -270,3 +270,40 @@ TEST(aggregate, answers_every_command_when_many_senders_race_the_journal) {
   }
   std::filesystem::remove_all(dir);
 }
+
+// The journal's callback answers persisted commands itself: a command whose
+// write is in flight when its aggregate is killed still gets the write's
+// real outcome (here: stored, so the reply), never a false error or silence.
+TEST(aggregate, a_write_in_flight_is_answered_with_its_outcome_after_a_kill) {
+  kit_t kit{counter::make_type()};
+  caf::scoped_actor self{kit.system()};
+  auto env = std::make_shared<actors::aggregate_env>();
+  env->store = kit.storage();
+  auto held = std::make_shared<actors::testkit::faulty_journal>(env->store.events);
+  env->store.events = held;
+  auto agg = actors::spawn_aggregate(kit.system(), {counter::make_type(), env, "counter-kill"});
+  held->hold_writes();
+  actors::command_envelope cmd;
+  cmd.persistence_id = "counter-kill";
+  cmd.payload = counter::command{counter::add{7}};
+  self->send(agg, std::move(cmd));
+  for (int i = 0; i < 500 && held->write_calls() == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  ASSERT_EQ(held->write_calls(), 1u) << "the command's write was not submitted";
+  self->send_exit(agg, caf::exit_reason::kill);
+  self->wait_for(agg);
+  held->release_writes();
+  bool answered = false;
+  self->receive(
+    [&](actors::command_reply& r) {
+      answered = true;
+      EXPECT_EQ(std::any_cast<int64_t>(r.value), 7);
+      EXPECT_EQ(r.version, 1u);
+    },
+    [&](caf::error& e) { ADD_FAILURE() << "stored, yet answered " << actors::render(e); },
+    caf::after(std::chrono::seconds(10)) >> [] { ADD_FAILURE() << "no answer"; });
+  EXPECT_TRUE(answered);
+  auto highest = kit.storage().events->highest_sequence_nr("counter-kill");
+  ASSERT_TRUE(highest);
+  EXPECT_EQ(*highest, 1u);
+}

@@ -26,9 +26,11 @@ struct aggregate_spec {
 /// meanwhile or while a persist is in flight are stashed and handled in order.
 /// A failed write restarts the recovery after a backoff; a failed recovery
 /// answers every waiting command with errc::recovery_failed and quits with
-/// that error. If the actor is stopped (killed), commands whose write is in
-/// flight get errc::write_failed and stashed ones caf::sec::
-/// request_receiver_down. Usually spawned by the runtime's registry.
+/// that error. Replies to persisted commands are sent by the journal's
+/// callback once the write is durable, so if the actor is stopped (killed),
+/// commands whose write is in flight still get the write's real outcome;
+/// stashed ones get caf::sec::request_receiver_down (not handled, safe to
+/// retry). Usually spawned by the runtime's registry.
 caf::actor spawn_aggregate(caf::actor_system& sys, aggregate_spec spec);
 
 } // namespace esr::actors
