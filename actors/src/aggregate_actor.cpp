@@ -122,14 +122,8 @@ void aggregate_actor::answer_stash_with(const caf::error& err) {
 void aggregate_actor::maybe_passivate() {
   if (!passivating_ || phase_ != phase::running || stash_head_ != stash_.size())
     return;
-  if (writing_) {
-    wake_.store(true);
-    if (settled_.load() < batch_seq_)
-      return; // on_persist_done calls this again.
-    settle_write();
-    if (phase_ != phase::running)
-      return;
-  }
+  if (writing_ && (!settle_or_wake() || phase_ != phase::running))
+    return; // Woken later (on_persist_done calls this again), or reloading.
   quit();
 }
 

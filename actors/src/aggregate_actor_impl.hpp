@@ -99,7 +99,13 @@ private:
   void drain();
   bool try_handle(command_envelope& cmd, caf::response_promise& rp, batch& b);
   void submit(batch&& b);
+  // True if no batch is outstanding; settles (then drains the stash after)
+  // a batch the journal has already decided.
   bool write_settled();
+  // Asks to be woken when the outstanding batch succeeds; settles it now and
+  // returns true if it already has.
+  bool settle_or_wake();
+  // settle_or_wake(), then drain and passivate if it settled.
   void await_write();
   void settle_write();
   void on_persist_done(persist_done& d);

@@ -66,11 +66,9 @@ void aggregate_actor::drain() {
       submit(std::move(b));
       if (stash_.empty())
         return;
-      // More commands wait for this batch: ask to be woken.
-      wake_.store(true);
-      if (settled_.load() < batch_seq_)
+      // More commands wait for this batch.
+      if (!settle_or_wake())
         return; // on_persist_done drains.
-      settle_write();
       continue;
     }
     if (reload_needed_) {
@@ -264,11 +262,20 @@ bool aggregate_actor::write_settled() {
   return !writing_;
 }
 
-void aggregate_actor::await_write() {
+bool aggregate_actor::settle_or_wake() {
+  // The seq_cst store/load pair with on_batch_decided's settled_.store /
+  // wake_.load: either this sees the batch settled or the callback sees
+  // wake_ and sends persist_done.
   wake_.store(true);
   if (settled_.load() < batch_seq_)
-    return; // on_persist_done continues.
+    return false;
   settle_write();
+  return true;
+}
+
+void aggregate_actor::await_write() {
+  if (!settle_or_wake())
+    return; // on_persist_done continues.
   drain();
   maybe_passivate();
 }

@@ -25,6 +25,7 @@
 #include <caf/send.hpp>
 
 #include "batch_processor.hpp"
+#include "esr/persistence/event_filter.hpp"
 #include "esr/runtime/bus/checkpoint_store.hpp"
 #include "esr/sagas/error.hpp"
 #include "keys.hpp"
@@ -47,7 +48,7 @@ struct clear_busy {
 
 /// A batch whose write is in flight.
 struct saga_runtime::impl::inflight_batch {
-  std::vector<event_envelope> events; ///< To handle again if the write fails.
+  uint64_t first_position = 0; ///< Its events are re-read if the write fails.
   uint64_t last_position = 0;
   batch_work work; ///< Its writes were moved out; posts and notes remain.
   std::mutex mtx;
@@ -160,12 +161,31 @@ bool saga_runtime::impl::finish_without_write(batch_work& work) {
   return true;
 }
 
-caf::error saga_runtime::impl::redo_then(const runtime::bus::event_batch& batch) {
-  if (auto err = process_sync(*redo, redo_last_position)) {
+caf::error saga_runtime::impl::redo_failed_batch() {
+  // Re-read from where the subscription reads (same filter: all events), so
+  // a batch's events are not copied on the chance that its write fails.
+  std::vector<event_envelope> events;
+  auto to = redo_last_position;
+  auto read = bus->source()->read_all(redo_first_position, to - redo_first_position + 1,
+                                      persistence::event_filter::all(),
+                                      [&](const event_envelope& e) {
+                                        if (e.global_position > to)
+                                          return false;
+                                        events.push_back(e);
+                                        return true;
+                                      });
+  auto err = read ? process_sync(events, to) : std::move(read.error());
+  if (err) {
     cache.clear();
-    return err; // The subscription retries `batch`; redo stays pending.
+    return err; // Stays pending: tried again at the next batch or idle poll.
   }
-  redo.reset();
+  redo_first_position = 0;
+  return caf::none;
+}
+
+caf::error saga_runtime::impl::redo_then(const runtime::bus::event_batch& batch) {
+  if (auto err = redo_failed_batch())
+    return err; // The subscription retries `batch`.
   return process_sync(batch.events, batch.last_position);
 }
 
@@ -201,7 +221,7 @@ caf::error saga_runtime::impl::settle_inflight() {
     // Its states (and those of any batch handled since) were cached before
     // they were durable: forget them all and handle its events again.
     cache.clear();
-    redo = std::make_unique<std::vector<event_envelope>>(std::move(b->events));
+    redo_first_position = b->first_position;
     redo_last_position = b->last_position;
     return err;
   }
@@ -216,23 +236,19 @@ void saga_runtime::impl::on_idle() {
     if (!inflight->decided)
       return;
   }
-  if (!inflight && !redo)
+  if (!inflight && !redo_pending())
     return;
   busy = true;
   clear_busy guard{busy};
-  static_cast<void>(settle_inflight()); // A failure leaves its events in redo.
-  if (redo) {
-    if (process_sync(*redo, redo_last_position))
-      cache.clear(); // Tried again at the next idle poll or batch.
-    else
-      redo.reset();
-  }
+  static_cast<void>(settle_inflight()); // A failure makes a redo pending.
+  if (redo_pending())
+    static_cast<void>(redo_failed_batch());
 }
 
 caf::error saga_runtime::impl::process(const runtime::bus::event_batch& batch) {
   busy = true;
   clear_busy guard{busy};
-  if (redo) // A write failed: its batch first, then this one.
+  if (redo_pending()) // A write failed: its batch first, then this one.
     return redo_then(batch);
   batch_work work;
   auto handled = handle_batch(batch.events, batch.last_position, work);
@@ -249,7 +265,7 @@ caf::error saga_runtime::impl::process(const runtime::bus::event_batch& batch) {
   if (finish_without_write(work))
     return caf::none;
   auto b = std::make_shared<inflight_batch>();
-  b->events = batch.events;
+  b->first_position = batch.first_position;
   b->last_position = batch.last_position;
   auto writes = std::move(work.writes);
   work.writes.clear();

@@ -129,9 +129,14 @@ struct saga_runtime::impl {
   /// If `work` has nothing to write: reports its notes, caches its states
   /// and returns true.
   bool finish_without_write(detail::batch_work& work);
-  /// Handles the events of the failed batch (`redo`), then `batch`, each
-  /// durable before the next; on an error `redo` stays pending.
+  /// Re-reads the events of the batch whose write failed from the bus's
+  /// source and handles them, blocking until durable; on an error the redo
+  /// stays pending (and the cache is cleared).
+  caf::error redo_failed_batch();
+  /// redo_failed_batch(), then `batch`, each durable before the next.
   caf::error redo_then(const runtime::bus::event_batch& batch);
+  /// A batch whose write failed waits to be handled again.
+  bool redo_pending() const { return redo_first_position != 0; }
   /// Handles and writes `events`, blocking until durable.
   caf::error process_sync(const std::vector<persistence::event_envelope>& events,
                           uint64_t last_position);
@@ -139,12 +144,13 @@ struct saga_runtime::impl {
   /// and redoes a failed batch.
   void on_idle();
   /// Waits for the write in flight and finishes it; on a failed write
-  /// clears the cache, keeps its events in `redo` and returns the error.
+  /// clears the cache, makes its positions the pending redo and returns the
+  /// error.
   caf::error settle_inflight();
 
   std::shared_ptr<inflight_batch> inflight;  ///< The batch whose write is in flight.
-  std::unique_ptr<std::vector<persistence::event_envelope>> redo; ///< To handle again.
-  uint64_t redo_last_position = 0;
+  uint64_t redo_first_position = 0; ///< Positions of a batch to handle again
+  uint64_t redo_last_position = 0;  ///< (0: none).
   std::atomic<bool> writing{false}; ///< A batch's write is in flight.
   std::weak_ptr<impl> weak_self;   ///< For the journal's callbacks.
 };
