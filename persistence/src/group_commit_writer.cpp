@@ -7,6 +7,10 @@
 // are the calls acknowledged and the commit listeners told. A failed batch
 // fails every write in it; nothing is acknowledged that is not stored.
 //
+// The stream index is not part of the group's batch: each group adds its
+// runs to the in-memory index tail once durable, and the tail is written out
+// in one sorted batch every index_flush_events events (stream_index.cpp).
+//
 // Durability modes: sync (fsync per group), periodic (groups written without
 // fsync are parked until the next fsync, at most sync_interval later), none
 // (acknowledged after the write, no fsync).
@@ -90,6 +94,7 @@ void leveldb_journal::run_writer() {
       if (stopping_ && group.empty()) {
         lock.unlock();
         sync_parked(true);
+        flush_index(); // a clean close leaves nothing to rebuild
         return;
       }
     }
@@ -98,6 +103,14 @@ void leveldb_journal::run_writer() {
     group.clear();
     if (periodic)
       sync_parked(false);
+    bool due = false;
+    {
+      std::lock_guard<std::mutex> guard{streams_mutex_};
+      due = tail_events_ >= db_->opts.index_flush_events;
+    }
+    // An error leaves the tail in memory; the store refuses writes from now.
+    if (due && parked_.empty())
+      flush_index();
   }
 }
 
@@ -107,6 +120,7 @@ void leveldb_journal::commit_group(std::vector<pending_call>& group) {
   // Stream states changed by this group, applied only once the batch is stored.
   std::unordered_map<stream_state*, uint64_t> staged;
   std::vector<stream_state*> new_ids;
+  run_list runs;
   std::vector<event_envelope> events;
   auto want_events = has_listeners_.load();
   auto pos = next_position_;
@@ -168,8 +182,8 @@ void leveldb_journal::commit_group(std::vector<pending_call>& group) {
             encode_event(e, record);
             batch.Put(leveldb::Slice{key_buf, sizeof key_buf}, record);
           }
-          batch.Put(event_key(s->id, current),
-                    index_entry(res.first_sequence_nr, res.first_global_position));
+          runs.emplace_back(s, index_run{res.first_sequence_nr, current,
+                                         res.first_global_position});
           res.last_sequence_nr = current;
           res.last_global_position = pos;
           staged[s] = current;
@@ -227,12 +241,13 @@ void leveldb_journal::commit_group(std::vector<pending_call>& group) {
   if (sync_now) {
     last_sync_ = std::chrono::steady_clock::now();
     release_parked(); // the fsync above covered every parked group too
-    make_durable(highs);
+    make_durable(highs, runs);
     publish(group, events, pos);
   } else if (periodic) {
-    parked_.push_back(parked_group{std::move(group), std::move(events), pos, std::move(highs)});
+    parked_.push_back(parked_group{std::move(group), std::move(events), pos, std::move(highs),
+                                   std::move(runs)});
   } else {
-    make_durable(highs);
+    make_durable(highs, runs);
     publish(group, events, pos);
   }
 }
@@ -259,13 +274,15 @@ void leveldb_journal::release_parked() {
   auto groups = std::move(parked_);
   parked_.clear();
   for (auto& p : groups) {
-    make_durable(p.highs);
+    make_durable(p.highs, p.runs);
     publish(p.calls, p.events, p.last_position);
   }
 }
 
-void leveldb_journal::make_durable(const std::vector<std::pair<stream_state*, uint64_t>>& highs) {
+void leveldb_journal::make_durable(const std::vector<std::pair<stream_state*, uint64_t>>& highs,
+                                   const run_list& runs) {
   std::lock_guard<std::mutex> guard{streams_mutex_};
+  add_to_tail_locked(runs);
   for (auto& [s, highest] : highs)
     s->durable = std::max(s->durable, highest);
 }

@@ -75,12 +75,9 @@ std::string stream_index_prefix(uint64_t stream_id) {
   return k;
 }
 
-std::string index_entry(uint64_t first_seq, uint64_t first_position) {
-  std::string v;
-  v.reserve(16);
-  put_be64(v, first_seq);
-  put_be64(v, first_position);
-  return v;
+void append_index_run(std::string& value, uint64_t first_seq, uint64_t first_position) {
+  put_be64(value, first_seq);
+  put_be64(value, first_position);
 }
 
 std::string global_key(uint64_t position) {

@@ -21,17 +21,32 @@
 //   stream_id     := be64   = shard << 48 | per-shard counter (1-based)
 //   sequence_nr   := be64   1-based, dense within a stream
 //   global_position := be64 1-based, dense in commit order
-//   meta_name     := "format" (-> "1") | "shard_count" (-> decimal)
-//   index_entry   := first_seq:be64 first_position:be64
+//   meta_name     := "format" (-> "2") | "shard_count" (-> decimal)
+//                  | "indexed_through" (-> decimal global position)
+//   index_entry   := (first_seq:be64 first_position:be64)+
 //
 // The global log ('g') holds every event record once, in commit order; it is
-// what read_all iterates. A stream's events are found through its index
-// entries ('e'): one per atomic write, naming the write's sequence range
-// first_seq..last_seq and the global position of its first event (the events
-// of one atomic write have consecutive positions). Replay seeks the log once
-// per index entry and iterates it from there; consecutive writes of one
-// stream that are also consecutive in the log need no seek at all. The last
-// index entry of a stream gives its highest sequence number.
+// what read_all iterates; it and the name/id keys are written by the group
+// commit itself and are the truth. A stream's events are found through its
+// index entries ('e'), which are derived from the log: each names runs of the
+// stream's sequence numbers that lie at consecutive global positions. Run i
+// of an entry covers first_seq[i] .. first_seq[i+1]-1 (the last run ends at
+// the key's last_seq) starting at global position first_position[i].
+//
+// The index is not written with every group commit: the journal keeps the
+// runs of recent writes in memory (the index tail) and writes them out in
+// one sorted batch every leveldb_options::index_flush_events events, when
+// the store closes, and before a deletion, together with "indexed_through",
+// the global position up to which every event is in the index. Opening a
+// store re-reads the log after "indexed_through" (at most one flush window)
+// and rebuilds the tail, as EventStoreDB rebuilds its index from the log
+// after its index checkpoint. Format "1" stores (one index entry per atomic
+// write, no "indexed_through") are read as fully indexed and upgraded.
+//
+// Replay seeks the log once per run and iterates it from there; consecutive
+// runs that are also consecutive in the log need no seek at all. The last
+// index entry of a stream, or its last tail run, gives its highest sequence
+// number.
 //
 // One shard's data is every name_key and snapshot_key with that shard prefix
 // and every event_key/id_key/deleted_key whose stream_id starts with it: a
@@ -84,8 +99,8 @@ std::string id_key(uint64_t stream_id);
 std::string event_key(uint64_t stream_id, uint64_t last_seq);
 /// The prefix shared by every event_key of `stream_id` ('e' + stream id).
 std::string stream_index_prefix(uint64_t stream_id);
-/// The value of an event_key.
-std::string index_entry(uint64_t first_seq, uint64_t first_position);
+/// Appends one run (first_seq, first_position) to the value of an event_key.
+void append_index_run(std::string& value, uint64_t first_seq, uint64_t first_position);
 std::string global_key(uint64_t position);
 std::string deleted_key(uint64_t stream_id);
 /// The snapshot key; with `seq` omitted, the prefix of all snapshots of a stream.

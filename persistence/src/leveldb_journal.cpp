@@ -34,6 +34,8 @@ leveldb_journal::create(std::shared_ptr<leveldb_db> db) {
   auto result = std::make_shared<leveldb_journal>(std::move(db));
   result->next_position_ = last;
   result->durable_position_ = last;
+  if (auto err = result->rebuild_tail(last))
+    return err;
   result->writer_ = std::thread{[self = result] { self->run_writer(); }};
   return result;
 }
@@ -143,6 +145,7 @@ caf::expected<uint64_t> leveldb_journal::replay(std::string_view pid, uint64_t f
                                                 const event_visitor& f) {
   uint64_t id = 0;
   uint64_t highest = 0;
+  std::vector<index_run> tail;
   {
     std::lock_guard<std::mutex> guard{streams_mutex_};
     auto st = resolve_locked(pid);
@@ -150,48 +153,39 @@ caf::expected<uint64_t> leveldb_journal::replay(std::string_view pid, uint64_t f
       return std::move(st.error());
     id = (*st)->id;
     highest = (*st)->durable;
+    tail = (*st)->tail;
   }
   from = std::max<uint64_t>(from, 1);
   to = std::min(to, highest);
   if (max == 0 || from > to)
     return highest;
   auto durable = durable_position_.load();
-  leveldb::ReadOptions ro;
-  std::unique_ptr<leveldb::Iterator> index{db_->db->NewIterator(ro)};
-  std::unique_ptr<leveldb::Iterator> log{db_->db->NewIterator(ro)};
-  auto prefix = stream_index_prefix(id);
+  std::unique_ptr<leveldb::Iterator> log{db_->db->NewIterator(leveldb::ReadOptions{})};
   event_envelope env;
   uint64_t count = 0;
   uint64_t expected = from; // next sequence number to visit
+  caf::error failed;
   auto corrupt = [&](const leveldb::Status& st) {
     auto code = st.ok() || st.IsCorruption() ? errc::corruption : errc::io_error;
-    return make_error(code, "event record", std::string{pid}, expected, st.ToString());
+    failed = make_error(code, "event record", std::string{pid}, expected, st.ToString());
+    return false;
   };
-  // Index entries are keyed by the last sequence number of each atomic write:
-  // the first entry at or after `from` covers it.
-  for (index->Seek(event_key(id, from)); index->Valid(); index->Next()) {
-    auto key = index->key();
-    if (!key.starts_with(prefix) || key.size() != 17)
-      break;
-    auto value = index->value();
-    if (value.size() != 16)
-      return corrupt(leveldb::Status::OK());
-    auto last_seq = get_be64(key.data() + 9);
-    auto first_seq = get_be64(value.data());
-    auto first_pos = get_be64(value.data() + 8);
-    if (first_seq > last_seq || last_seq < expected)
-      return corrupt(leveldb::Status::OK());
-    auto seq = std::max(first_seq, expected);
-    auto pos = first_pos + (seq - first_seq);
+  auto err = visit_runs(id, from, tail, [&](const index_run& r) {
+    if (r.last_seq < expected) // seen already (the index and the tail overlap)
+      return true;
+    if (count > 0 && r.first_seq > expected) // a hole in the stream
+      return corrupt(leveldb::Status::Corruption("missing from the index"));
+    auto seq = std::max(r.first_seq, expected);
+    auto pos = r.first_pos + (seq - r.first_seq);
     if (seq > to || pos > durable)
-      break;
-    // Consecutive atomic writes are often consecutive in the log: no seek.
+      return false;
+    // Consecutive runs are often consecutive in the log: no seek.
     if (!log->Valid() || log->key().size() != 9 || get_be64(log->key().data() + 1) != pos
         || log->key()[0] != global_tag)
       log->Seek(global_key(pos));
-    for (; seq <= last_seq && seq <= to; ++seq, ++pos, log->Next()) {
+    for (; seq <= r.last_seq && seq <= to; ++seq, ++pos, log->Next()) {
       if (pos > durable || count >= max)
-        return highest;
+        return false;
       expected = seq;
       if (!log->Valid())
         return corrupt(log->status());
@@ -204,14 +198,15 @@ caf::expected<uint64_t> leveldb_journal::replay(std::string_view pid, uint64_t f
       env.global_position = pos;
       ++count;
       if (!f(env))
-        return highest;
+        return false;
     }
     expected = seq;
-    if (seq > to)
-      break;
-  }
-  if (!index->status().ok())
-    return corrupt(index->status());
+    return seq <= to;
+  });
+  if (err)
+    return err;
+  if (failed)
+    return failed;
   return highest;
 }
 
@@ -237,25 +232,45 @@ caf::error leveldb_journal::delete_up_to(std::string_view pid, uint64_t to) {
   to = std::min(to, highest);
   if (to == 0)
     return caf::none;
-  // Drop every index entry that ends at or before `to`; shorten the one that
-  // straddles it. The global log keeps the records (see journal.hpp).
+  // Everything up to `to` is durable, so it is in the tail or the LevelDB
+  // index; after the flush, all of it is in the index.
+  std::lock_guard<std::mutex> flush_guard{flush_mutex_};
+  if (auto err = flush_index_locked())
+    return err;
+  // Drop every index entry that ends at or before `to`; rewrite the one that
+  // straddles it without the runs (or parts) up to `to`. The global log
+  // keeps the records (see journal.hpp).
   leveldb::WriteBatch batch;
   std::unique_ptr<leveldb::Iterator> it{db_->db->NewIterator(leveldb::ReadOptions{})};
   auto prefix = stream_index_prefix(id);
   for (it->Seek(event_key(id, 0)); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     auto key = it->key();
     auto value = it->value();
-    if (key.size() != 17 || value.size() != 16)
+    if (key.size() != 17 || value.empty() || value.size() % 16 != 0)
       return make_error(errc::corruption, "stream index entry", std::string{pid});
-    auto last_seq = get_be64(key.data() + 9);
-    auto first_seq = get_be64(value.data());
-    auto first_pos = get_be64(value.data() + 8);
-    if (first_seq > to)
+    if (get_be64(value.data()) > to)
       break;
-    if (last_seq <= to)
+    auto last = get_be64(key.data() + 9);
+    if (last <= to) {
       batch.Delete(key);
-    else
-      batch.Put(key, index_entry(to + 1, first_pos + (to + 1 - first_seq)));
+      continue;
+    }
+    std::string kept;
+    auto n = value.size() / 16;
+    for (size_t i = 0; i < n; ++i) {
+      auto first = get_be64(value.data() + 16 * i);
+      auto end = i + 1 < n ? get_be64(value.data() + 16 * (i + 1)) - 1 : last;
+      auto pos = get_be64(value.data() + 16 * i + 8);
+      if (end <= to)
+        continue;
+      if (first <= to) {
+        pos += to + 1 - first;
+        first = to + 1;
+      }
+      append_index_run(kept, first, pos);
+    }
+    batch.Put(key, kept);
+    break;
   }
   if (!it->status().ok())
     return from_status(it->status(), "deleting events");

@@ -24,15 +24,18 @@ namespace esr::persistence::detail {
 /// events up to the durable position.
 class leveldb_journal final : public journal {
 public:
-  /// Takes shared ownership of `db`, reads the store's positions and starts
-  /// the writer thread. Use create() to get errors as values.
+  /// Takes shared ownership of `db`, reads the store's positions, rebuilds
+  /// the index tail from the log after `indexed_through` (see key_codec.hpp)
+  /// and starts the writer thread. Returns errc::corruption if a record in
+  /// that part of the log cannot be read (its stream is unknown).
   static caf::expected<std::shared_ptr<leveldb_journal>>
   create(std::shared_ptr<leveldb_db> db);
 
   explicit leveldb_journal(std::shared_ptr<leveldb_db> db);
 
-  /// Stops the writer thread after it has committed every queued write and
-  /// synced parked ones; later writes fail with errc::closed. Called by the
+  /// Stops the writer thread after it has committed every queued write,
+  /// synced parked ones and written the index tail; later writes fail with
+  /// errc::closed. Called by the
   /// owning handle (see open_leveldb.cpp); the writer thread holds its own
   /// reference, so this is safe also from a callback on the writer thread.
   void shutdown();
@@ -55,6 +58,14 @@ public:
                        const std::function<bool(std::string_view, std::string_view)>& f) override;
 
 private:
+  /// Sequence numbers first_seq..last_seq of one stream, stored at the
+  /// consecutive global positions from first_pos.
+  struct index_run {
+    uint64_t first_seq = 0;
+    uint64_t last_seq = 0;
+    uint64_t first_pos = 0;
+  };
+
   /// What the journal knows about one stream.
   struct stream_state {
     uint64_t id = 0;       ///< Compact numeric stream id (see key_codec.hpp).
@@ -63,7 +74,13 @@ private:
     /// readers see. Behind `highest` while a group is parked (periodic mode).
     uint64_t durable = 0;
     bool id_stored = true; ///< False until the name/id keys are committed.
+    /// Runs of durable events not yet in the LevelDB index, in sequence
+    /// order. A stream with a tail is never dropped from the cache.
+    std::vector<index_run> tail;
   };
+
+  /// The index runs one group adds, in commit order.
+  using run_list = std::vector<std::pair<stream_state*, index_run>>;
 
   /// One write_async call waiting in the queue.
   struct pending_call {
@@ -91,6 +108,7 @@ private:
     uint64_t last_position = 0;
     /// The stream highs this group makes durable once its fsync succeeds.
     std::vector<std::pair<stream_state*, uint64_t>> highs;
+    run_list runs;
   };
 
   // -- stream registry (leveldb_journal.cpp) ---------------------------------
@@ -104,6 +122,33 @@ private:
   /// Allocates the next stream id of `shard`. REQUIRES: streams_mutex_ held.
   caf::expected<uint64_t> next_stream_id_locked(uint16_t shard);
 
+  // -- stream index (stream_index.cpp) ---------------------------------------
+
+  /// Reads `indexed_through` and adds every event of the log after it up to
+  /// `last` to the index tail. Called once, before the writer starts.
+  caf::error rebuild_tail(uint64_t last);
+
+  /// Appends `runs` (durable now) to their streams' tails, merging a run
+  /// into the previous one where they are consecutive in the log.
+  /// REQUIRES: streams_mutex_ held.
+  void add_to_tail_locked(const run_list& runs);
+
+  /// Writes every tail run into the LevelDB index in one sorted batch, with
+  /// `indexed_through`, and drops them from memory. Not synced: the index is
+  /// derived from the log and rebuilt from it after a crash. Called by the
+  /// writer thread (after a group, at shutdown) and by delete_up_to.
+  caf::error flush_index();
+  /// flush_index() with flush_mutex_ held.
+  caf::error flush_index_locked();
+
+  /// Calls `f(first_seq, last_seq, first_pos)` for every run of the stream
+  /// `id` whose last_seq >= `from`, from the LevelDB index and then from
+  /// `tail` (a copy taken under streams_mutex_), in sequence order (runs of
+  /// the two may overlap; callers skip what they have seen). `f` returns
+  /// false to stop. Returns an error if an index entry is malformed.
+  caf::error visit_runs(uint64_t id, uint64_t from, const std::vector<index_run>& tail,
+                        const std::function<bool(const index_run&)>& f);
+
   // -- writer (group_commit_writer.cpp) --------------------------------------
 
   void run_writer();
@@ -111,7 +156,8 @@ private:
   void sync_parked(bool force);
   void release_parked();
   /// Makes `highs` visible to readers (stream_state::durable).
-  void make_durable(const std::vector<std::pair<stream_state*, uint64_t>>& highs);
+  void make_durable(const std::vector<std::pair<stream_state*, uint64_t>>& highs,
+                    const run_list& runs);
   /// Fails every parked group with `err` and rolls the writer's stream and
   /// position state back to what is durable.
   void drop_parked(const caf::error& err);
@@ -125,6 +171,13 @@ private:
   std::mutex streams_mutex_;
   std::unordered_map<std::string, stream_state> streams_;
   std::vector<uint64_t> shard_counters_; ///< UINT64_MAX = not loaded yet.
+  // The index tail (guarded by streams_mutex_): streams with tail runs, the
+  // events in them, and the last global position they cover.
+  std::vector<stream_state*> dirty_;
+  uint64_t tail_events_ = 0;
+  uint64_t tail_position_ = 0;
+  /// Serializes flush_index() and delete_up_to (both rewrite index entries).
+  std::mutex flush_mutex_;
 
   std::mutex queue_mutex_;
   std::condition_variable queue_cv_;

@@ -15,7 +15,9 @@ namespace esr::persistence {
 
 namespace {
 
-constexpr const char* format_version = "1";
+/// The format this release writes (see key_codec.hpp); format "1" stores are
+/// upgraded when the journal opens them.
+constexpr const char* format_version = "2";
 
 /// Checks (or, for a new database, writes) the format and shard count.
 caf::error check_meta(detail::leveldb_db& h) {
@@ -26,16 +28,17 @@ caf::error check_meta(detail::leveldb_db& h) {
   auto ss = db.Get(leveldb::ReadOptions{}, detail::meta_key("shard_count"), &shards);
   auto want_shards = std::to_string(h.opts.shard_count);
   if (fs.IsNotFound()) {
+    leveldb::WriteBatch batch;
+    batch.Put(detail::meta_key("format"), format_version);
+    batch.Put(detail::meta_key("shard_count"), want_shards);
+    batch.Put(detail::meta_key("indexed_through"), "0");
     leveldb::WriteOptions wo;
     wo.sync = true;
-    auto st = db.Put(wo, detail::meta_key("format"), format_version);
-    if (st.ok())
-      st = db.Put(wo, detail::meta_key("shard_count"), want_shards);
-    return detail::from_status(st, "writing the store's format record");
+    return detail::from_status(db.Write(wo, &batch), "writing the store's format record");
   }
   if (!fs.ok())
     return detail::from_status(fs, "reading the store's format record");
-  if (format != format_version)
+  if (format != format_version && format != "1")
     return make_error(errc::incompatible_format, "unknown store format", format);
   if (!ss.ok() || shards != want_shards)
     return make_error(errc::incompatible_format, "store was created with shard_count",

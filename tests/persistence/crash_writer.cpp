@@ -101,6 +101,9 @@ int main(int argc, char** argv) {
   opts.path = argv[1];
   opts.durability = durability_mode::sync;
   opts.shard_count = 16;
+  // Write the stream index out often, so kills land before, during and
+  // after index flushes, and every reopen rebuilds a tail from the log.
+  opts.index_flush_events = 97;
   auto store = open_leveldb(opts);
   if (!store) {
     std::fprintf(stderr, "esr-crash-writer: %s\n", render(store.error()).c_str());

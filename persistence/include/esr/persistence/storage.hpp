@@ -38,6 +38,12 @@ struct leveldb_options {
   uint32_t shard_count = 256;
   /// LevelDB block cache size in bytes. Default: 64 MiB.
   size_t block_cache_bytes = 64u << 20;
+  /// Events between two writes of the stream index (see key_codec.hpp): the
+  /// index of recent writes is kept in memory and written out in one sorted
+  /// batch after this many events, which costs LevelDB far less than one
+  /// index entry per write. Opening a store that was not closed re-reads at
+  /// most this many events from the log to rebuild it. Default: 131072.
+  uint64_t index_flush_events = 131072;
   /// LevelDB memtable size in bytes. Default: 32 MiB.
   size_t write_buffer_bytes = 32u << 20;
   /// Environment for all file I/O; nullptr means leveldb::Env::Default().

@@ -1,0 +1,204 @@
+// The LevelDB journal's stream index (persistence/src/stream_index.cpp): runs
+// of recent writes kept in memory and written out every index_flush_events
+// events, rebuilt from the log when a store was not closed, and format "1"
+// stores (one index entry per write) read and upgraded.
+
+#include <filesystem>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <leveldb/db.h>
+#include <leveldb/write_batch.h>
+
+#include "support/backends.hpp"
+#include "support/disk_corruption.hpp"
+#include "support/events.hpp"
+#include "support/store_fixture.hpp"
+#include "support/temp_dir.hpp"
+
+namespace esr::persistence::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+/// What each stream must replay: its payloads by sequence number (1-based),
+/// and how far it has been deleted.
+struct model {
+  std::map<std::string, std::vector<std::string>> payloads;
+  std::map<std::string, uint64_t> deleted;
+};
+
+/// Checks every stream of `m` against `j`: whole replays, replays from and
+/// up to random bounds, and the highest sequence numbers.
+void expect_matches(journal& j, const model& m, std::mt19937_64& rng) {
+  for (auto& [pid, want] : m.payloads) {
+    auto n = static_cast<uint64_t>(want.size());
+    auto del = m.deleted.count(pid) ? m.deleted.at(pid) : 0;
+    auto h = j.highest_sequence_nr(pid);
+    ESR_ASSERT_OK(h);
+    EXPECT_EQ(*h, n) << pid;
+    for (int round = 0; round < 4; ++round) {
+      uint64_t from = round == 0 ? 1 : 1 + rng() % (n + 1);
+      uint64_t to = round < 2 ? max_seq : from + rng() % 7;
+      auto r = replay_all(j, pid, from, to);
+      ESR_ASSERT_OK(r);
+      std::vector<uint64_t> seqs;
+      for (auto s = std::max(from, del + 1); s <= std::min(to, n); ++s)
+        seqs.push_back(s);
+      ASSERT_EQ(r->seqs, seqs) << pid << " from " << from << " to " << to;
+      for (auto& e : r->events)
+        ASSERT_EQ(e.payload, want[e.sequence_nr - 1]) << pid << " seq " << e.sequence_nr;
+    }
+  }
+}
+
+/// Writes `writes` atomic writes of 1-3 events to 5 streams, interleaved.
+void write_some(journal& j, model& m, std::mt19937_64& rng, int writes) {
+  for (int i = 0; i < writes; ++i) {
+    auto pid = "stream-" + std::to_string(rng() % 5);
+    auto& want = m.payloads[pid];
+    std::vector<event_envelope> evs;
+    auto count = 1 + rng() % 3;
+    for (uint64_t k = 0; k < count; ++k) {
+      auto payload = pid + "#" + std::to_string(want.size() + 1);
+      want.push_back(payload);
+      evs.push_back(make_event("happened", payload));
+    }
+    ESR_ASSERT_OK(j.write(make_write(pid, std::move(evs))));
+  }
+}
+
+TEST(stream_index, replays_match_across_index_flushes_deletions_and_reopens) {
+  leveldb_backend b;
+  b.options().index_flush_events = 5; // a flush every few writes
+  std::mt19937_64 rng{42};
+  model m;
+  {
+    auto s = b.open();
+    ESR_ASSERT_OK(s);
+    for (int round = 0; round < 6; ++round) {
+      ASSERT_NO_FATAL_FAILURE(write_some(*s->events, m, rng, 17));
+      ASSERT_NO_FATAL_FAILURE(expect_matches(*s->events, m, rng));
+    }
+    // Deletions that end inside packed index entries and inside the tail.
+    for (auto pid : {"stream-1", "stream-3"}) {
+      auto to = m.payloads[pid].size() / 2 + 1;
+      ESR_ASSERT_NO_ERROR(s->events->delete_up_to(pid, to));
+      m.deleted[pid] = to;
+    }
+    ASSERT_NO_FATAL_FAILURE(expect_matches(*s->events, m, rng));
+    ASSERT_NO_FATAL_FAILURE(write_some(*s->events, m, rng, 23));
+    ASSERT_NO_FATAL_FAILURE(expect_matches(*s->events, m, rng));
+  }
+  b.options().index_flush_events = 1000; // the reopened store keeps a tail
+  auto s = b.open();
+  ESR_ASSERT_OK(s);
+  ASSERT_NO_FATAL_FAILURE(expect_matches(*s->events, m, rng));
+  ASSERT_NO_FATAL_FAILURE(write_some(*s->events, m, rng, 31));
+  ASSERT_NO_FATAL_FAILURE(expect_matches(*s->events, m, rng));
+  ESR_ASSERT_NO_ERROR(s->events->delete_up_to("stream-0", 3));
+  m.deleted["stream-0"] = 3;
+  ASSERT_NO_FATAL_FAILURE(expect_matches(*s->events, m, rng));
+}
+
+/// Copies the files of an open store: what a kill -9 leaves on disk (every
+/// acknowledged write is synced; the index's own writes are not).
+void copy_store(const std::string& from, const std::string& to) {
+  fs::copy(from, to, fs::copy_options::recursive);
+}
+
+TEST(stream_index, a_store_that_was_not_closed_rebuilds_its_index_from_the_log) {
+  temp_dir dir;
+  leveldb_options opts;
+  opts.path = dir.sub("live");
+  opts.index_flush_events = 40;
+  std::mt19937_64 rng{7};
+  model m;
+  auto live = open_leveldb(opts);
+  ESR_ASSERT_OK(live);
+  ASSERT_NO_FATAL_FAILURE(write_some(*live->events, m, rng, 61)); // flushed, plus a tail
+  copy_store(opts.path, dir.sub("crashed"));
+  auto crashed_opts = opts;
+  crashed_opts.path = dir.sub("crashed");
+  auto crashed = open_leveldb(crashed_opts);
+  ESR_ASSERT_OK(crashed);
+  ASSERT_NO_FATAL_FAILURE(expect_matches(*crashed->events, m, rng));
+  // The next write of every stream continues its sequence.
+  ASSERT_NO_FATAL_FAILURE(write_some(*crashed->events, m, rng, 20));
+  ASSERT_NO_FATAL_FAILURE(expect_matches(*crashed->events, m, rng));
+  auto all = read_all_events(*crashed->events, 1);
+  ESR_ASSERT_OK(all);
+  size_t total = 0;
+  for (auto& [pid, p] : m.payloads)
+    total += p.size();
+  EXPECT_EQ(all->events.size(), total);
+}
+
+TEST(stream_index, an_unreadable_record_that_is_not_yet_indexed_fails_the_open) {
+  temp_dir dir;
+  leveldb_options opts;
+  opts.path = dir.sub("live");
+  auto live = open_leveldb(opts);
+  ESR_ASSERT_OK(live);
+  auto payload = random_bytes(8192, 5);
+  ESR_ASSERT_OK(live->events->write(single("account-1", "opened", random_bytes(8192, 4))));
+  ESR_ASSERT_OK(live->events->write(single("account-1", "deposited", payload)));
+  copy_store(opts.path, dir.sub("crashed"));
+  auto compacted = compact_database(dir.sub("crashed"));
+  ASSERT_TRUE(compacted.ok()) << compacted.ToString();
+  ASSERT_GE(flip_byte_in_tables(dir.sub("crashed"), payload.substr(1000, 64)), 1u);
+  opts.path = dir.sub("crashed");
+  auto crashed = open_leveldb(opts);
+  ASSERT_FALSE(crashed) << "an event of unknown stream was silently dropped";
+  EXPECT_TRUE(is(crashed.error(), errc::corruption)) << render(crashed.error());
+  EXPECT_NE(render(crashed.error()).find("global position"), std::string::npos)
+    << render(crashed.error());
+}
+
+TEST(stream_index, a_format_1_store_is_read_and_upgraded) {
+  leveldb_backend b;
+  std::mt19937_64 rng{3};
+  model m;
+  // One event per write and a flush per write: the entries format "1" had.
+  b.options().index_flush_events = 1;
+  {
+    auto s = b.open();
+    ESR_ASSERT_OK(s);
+    for (int i = 0; i < 30; ++i) {
+      auto pid = "stream-" + std::to_string(i % 3);
+      auto payload = pid + "#" + std::to_string(m.payloads[pid].size() + 1);
+      m.payloads[pid].push_back(payload);
+      ESR_ASSERT_OK(s->events->write(single(pid, "happened", payload)));
+    }
+  }
+  {
+    // Make it a format "1" store: no index checkpoint, format "1".
+    leveldb::DB* raw = nullptr;
+    ASSERT_TRUE(leveldb::DB::Open(leveldb::Options{}, b.path(), &raw).ok());
+    std::unique_ptr<leveldb::DB> db{raw};
+    leveldb::WriteBatch batch;
+    batch.Put(std::string(1, '\0') + "format", "1");
+    batch.Delete(std::string(1, '\0') + "indexed_through");
+    ASSERT_TRUE(db->Write(leveldb::WriteOptions{}, &batch).ok());
+  }
+  b.options().index_flush_events = 131072;
+  {
+    auto s = b.open();
+    ESR_ASSERT_OK(s);
+    ASSERT_NO_FATAL_FAILURE(expect_matches(*s->events, m, rng));
+    ASSERT_NO_FATAL_FAILURE(write_some(*s->events, m, rng, 10));
+    ASSERT_NO_FATAL_FAILURE(expect_matches(*s->events, m, rng));
+  }
+  leveldb::DB* raw = nullptr;
+  ASSERT_TRUE(leveldb::DB::Open(leveldb::Options{}, b.path(), &raw).ok());
+  std::unique_ptr<leveldb::DB> db{raw};
+  std::string format;
+  ASSERT_TRUE(db->Get(leveldb::ReadOptions{}, std::string(1, '\0') + "format", &format).ok());
+  EXPECT_EQ(format, "2");
+}
+
+} // namespace
+} // namespace esr::persistence::test
