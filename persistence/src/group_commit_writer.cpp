@@ -25,6 +25,13 @@
 
 namespace esr::persistence::detail {
 
+namespace {
+
+/// Index entries the writer thread writes out between two group commits.
+constexpr size_t index_flush_part = 1024;
+
+} // namespace
+
 void leveldb_journal::prepare(pending_call& call) const {
   auto n = call.writes.size();
   call.timestamp_us = now_us();
@@ -80,7 +87,9 @@ void leveldb_journal::run_writer() {
     {
       std::unique_lock<std::mutex> lock{queue_mutex_};
       auto ready = [this] { return stopping_ || !queue_.empty(); };
-      if (periodic && !parked_.empty())
+      if (flushing_.load())
+        ; // go on with the index flush in progress
+      else if (periodic && !parked_.empty())
         queue_cv_.wait_until(lock, last_sync_ + db_->opts.sync_interval, ready);
       else
         queue_cv_.wait(lock, ready);
@@ -103,14 +112,18 @@ void leveldb_journal::run_writer() {
     group.clear();
     if (periodic)
       sync_parked(false);
-    bool due = false;
-    {
+    bool due = flushing_.load();
+    if (!due) {
       std::lock_guard<std::mutex> guard{streams_mutex_};
       due = tail_events_ >= db_->opts.index_flush_events;
     }
-    // An error leaves the tail in memory; the store refuses writes from now.
-    if (due && parked_.empty())
-      flush_index();
+    // The index goes out in parts between groups. An error leaves the tail
+    // in memory (readers still find it); the store refuses writes from now.
+    if (due && parked_.empty()) {
+      std::unique_lock<std::mutex> flush_lock{flush_mutex_, std::try_to_lock};
+      if (flush_lock.owns_lock())
+        flush_step_locked(index_flush_part);
+    }
   }
 }
 

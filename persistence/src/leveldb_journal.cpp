@@ -237,8 +237,8 @@ caf::error leveldb_journal::delete_up_to(std::string_view pid, uint64_t to) {
   std::lock_guard<std::mutex> flush_guard{flush_mutex_};
   if (auto err = flush_index_locked())
     return err;
-  // Drop every index entry that ends at or before `to`; rewrite the one that
-  // straddles it without the runs (or parts) up to `to`. The global log
+  // Drop every index entry that ends at or before `to`; rewrite those that
+  // straddle it without the runs (or parts) up to `to`. The global log
   // keeps the records (see journal.hpp).
   leveldb::WriteBatch batch;
   std::unique_ptr<leveldb::Iterator> it{db_->db->NewIterator(leveldb::ReadOptions{})};
@@ -269,8 +269,9 @@ caf::error leveldb_journal::delete_up_to(std::string_view pid, uint64_t to) {
       }
       append_index_run(kept, first, pos);
     }
+    // Not the last one to look at: after a crash during an index flush a
+    // later entry may repeat runs of this one (see stream_index.cpp).
     batch.Put(key, kept);
-    break;
   }
   if (!it->status().ok())
     return from_status(it->status(), "deleting events");

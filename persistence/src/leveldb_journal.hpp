@@ -141,6 +141,12 @@ private:
   /// flush_index() with flush_mutex_ held.
   caf::error flush_index_locked();
 
+  /// Writes the next at most `max_entries` entries of the flush in progress,
+  /// starting one from the current tail if none is. The writer thread flushes
+  /// in parts so that group commits are not held up for long (10,000 entries
+  /// take about 25 ms). REQUIRES: flush_mutex_ held.
+  caf::error flush_step_locked(size_t max_entries);
+
   /// Calls `f(first_seq, last_seq, first_pos)` for every run of the stream
   /// `id` whose last_seq >= `from`, from the LevelDB index and then from
   /// `tail` (a copy taken under streams_mutex_), in sequence order (runs of
@@ -176,8 +182,24 @@ private:
   std::vector<stream_state*> dirty_;
   uint64_t tail_events_ = 0;
   uint64_t tail_position_ = 0;
-  /// Serializes flush_index() and delete_up_to (both rewrite index entries).
+  /// One stream's entry of a flush: its runs at the start of the flush.
+  struct flush_entry {
+    stream_state* s;
+    uint64_t id;
+    uint64_t last_seq;
+    std::string value;
+  };
+  /// A flush of the index tail in progress (guarded by flush_mutex_).
+  struct flush_state {
+    std::vector<flush_entry> entries; ///< Sorted by stream id.
+    size_t next = 0;                  ///< First entry not written yet.
+    uint64_t through = 0;             ///< The checkpoint it writes last.
+  };
+  /// Serializes index flushes and delete_up_to (both rewrite index entries).
   std::mutex flush_mutex_;
+  flush_state flush_;
+  /// True while flush_ has entries left (read by the writer thread).
+  std::atomic<bool> flushing_{false};
 
   std::mutex queue_mutex_;
   std::condition_variable queue_cv_;

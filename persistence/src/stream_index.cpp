@@ -106,40 +106,49 @@ caf::error leveldb_journal::flush_index() {
 }
 
 caf::error leveldb_journal::flush_index_locked() {
-  struct entry {
-    stream_state* s;
-    uint64_t id;
-    uint64_t last_seq;
-    std::string value;
-  };
-  std::vector<entry> entries;
-  uint64_t through = 0;
-  {
+  // Finish the flush in progress, then write out what came since.
+  while (!flush_.entries.empty())
+    if (auto err = flush_step_locked(SIZE_MAX))
+      return err;
+  return flush_step_locked(SIZE_MAX);
+}
+
+caf::error leveldb_journal::flush_step_locked(size_t max_entries) {
+  auto& f = flush_;
+  if (f.entries.empty()) {
     std::lock_guard<std::mutex> guard{streams_mutex_};
     if (dirty_.empty())
       return caf::none;
-    through = tail_position_;
-    entries.reserve(dirty_.size());
+    f.through = tail_position_;
+    f.next = 0;
+    f.entries.reserve(dirty_.size());
     for (auto* s : dirty_) {
-      entry e{s, s->id, s->tail.back().last_seq, {}};
+      flush_entry e{s, s->id, s->tail.back().last_seq, {}};
       e.value.reserve(16 * s->tail.size());
       for (auto& r : s->tail)
         append_index_run(e.value, r.first_seq, r.first_pos);
-      entries.emplace_back(std::move(e));
+      f.entries.emplace_back(std::move(e));
     }
+    // In key order: LevelDB's memtable inserts then walk warm nodes.
+    std::sort(f.entries.begin(), f.entries.end(),
+              [](const flush_entry& a, const flush_entry& b) { return a.id < b.id; });
   }
-  // In key order: LevelDB's memtable inserts then walk warm nodes.
-  std::sort(entries.begin(), entries.end(),
-            [](const entry& a, const entry& b) { return a.id < b.id; });
+  auto begin = f.next;
+  auto end = f.entries.size() - begin > max_entries ? begin + max_entries : f.entries.size();
   leveldb::WriteBatch batch;
-  for (auto& e : entries)
-    batch.Put(event_key(e.id, e.last_seq), e.value);
-  batch.Put(meta_key("indexed_through"), std::to_string(through));
+  for (auto i = begin; i < end; ++i)
+    batch.Put(event_key(f.entries[i].id, f.entries[i].last_seq), f.entries[i].value);
+  // The checkpoint goes with the last part only. Parts written before a
+  // crash are indexed again from the log on open: runs may then appear in
+  // two entries, which readers and deletion allow for.
+  if (end == f.entries.size())
+    batch.Put(meta_key("indexed_through"), std::to_string(f.through));
   leveldb::WriteOptions wo; // not synced: the next group's fsync covers it
   if (auto err = from_status(db_->write(wo, &batch), "writing the stream index"))
     return err;
   std::lock_guard<std::mutex> guard{streams_mutex_};
-  for (auto& e : entries) {
+  for (auto i = begin; i < end; ++i) {
+    auto& e = f.entries[i];
     auto& tail = e.s->tail;
     size_t done = 0;
     while (done < tail.size() && tail[done].last_seq <= e.last_seq) {
@@ -161,6 +170,12 @@ caf::error leveldb_journal::flush_index_locked() {
   dirty_.erase(std::remove_if(dirty_.begin(), dirty_.end(),
                               [](stream_state* s) { return s->tail.empty(); }),
                dirty_.end());
+  f.next = end;
+  if (end == f.entries.size()) {
+    f.entries.clear();
+    f.entries.shrink_to_fit();
+  }
+  flushing_ = !f.entries.empty();
   return caf::none;
 }
 
