@@ -26,6 +26,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -90,6 +91,9 @@ struct load_run {
 struct driver_data {
   std::vector<double> latencies_us;
   uint64_t rng = 0;
+  /// Commands in flight by reply tag: when each was sent.
+  std::unordered_map<uint64_t, std::chrono::steady_clock::time_point> in_flight;
+  uint64_t next_tag = 0;
 };
 
 void issue(caf::event_based_actor* self, std::shared_ptr<load_run> run,
@@ -106,18 +110,30 @@ void issue(caf::event_based_actor* self, std::shared_ptr<load_run> run,
     d->rng ^= d->rng << 17;
     idx = d->rng % run->ids.size();
   }
-  auto t0 = std::chrono::steady_clock::now();
-  ask<int64_t>(self, run->reg, run->type, run->ids[idx], run->cmd,
-               [self, run, d, t0](caf::expected<int64_t> r) {
-                 d->latencies_us.push_back(
-                   std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0)
-                     .count());
-                 if (!r)
-                   ++run->errors;
-                 if (run->completed.fetch_add(1) + 1 == run->total)
-                   run->done.set_value();
-                 issue(self, run, d);
-               });
+  auto tag = ++d->next_tag;
+  d->in_flight.emplace(tag, std::chrono::steady_clock::now());
+  send_tagged(self, run->reg, make_command(run->type, run->ids[idx], run->cmd), tag);
+}
+
+/// The behavior of a driver actor: records each answer and sends the next.
+caf::behavior driver(caf::event_based_actor* self, std::shared_ptr<load_run> run,
+                     std::shared_ptr<driver_data> d, size_t slots) {
+  for (size_t i = 0; i < slots; ++i)
+    issue(self, run, d);
+  return {[self, run, d](actors::tagged_reply& r) {
+    auto i = d->in_flight.find(r.tag);
+    if (i == d->in_flight.end())
+      return;
+    d->latencies_us.push_back(
+      std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - i->second)
+        .count());
+    d->in_flight.erase(i);
+    if (r.error || !std::any_cast<int64_t>(&r.reply.value))
+      ++run->errors;
+    if (run->completed.fetch_add(1) + 1 == run->total)
+      run->done.set_value();
+    issue(self, run, d);
+  }};
 }
 
 struct load_result {
@@ -146,10 +162,7 @@ load_result run_load(caf::actor_system& sys, const aggregate_registry& reg,
     d->latencies_us.reserve(total / drivers + 1);
     ds.push_back(d);
     auto slots = in_flight / drivers + (k < in_flight % drivers ? 1 : 0);
-    sys.spawn([run, d, slots](caf::event_based_actor* self) {
-      for (size_t i = 0; i < slots; ++i)
-        issue(self, run, d);
-    });
+    sys.spawn(driver, run, d, slots);
   }
   finished.wait();
   load_result result;

@@ -66,7 +66,9 @@ void aggregate_actor::on_exit() {
 }
 
 void aggregate_actor::on_command(command_envelope&& cmd) {
-  auto rp = make_response_promise();
+  // A tag counts only for an ordinary message: a request gets its response.
+  auto tag = current_message_id().is_request() ? 0 : cmd.reply_tag;
+  detail::reply_channel rp{make_response_promise(), tag};
   if (write_settled() && phase_ == phase::running && stash_head_ == stash_.size()) {
     // Fast path: nothing waits, handle at once.
     batch b;
@@ -88,7 +90,7 @@ void aggregate_actor::on_command(command_envelope&& cmd) {
 }
 
 void aggregate_actor::on_get_state() {
-  auto rp = make_response_promise();
+  detail::reply_channel rp{make_response_promise(), 0};
   if (write_settled() && phase_ == phase::running && stash_head_ == stash_.size()) {
     rp.deliver(state_copy{spec_.model->copy_state(*state_), version_});
     return;

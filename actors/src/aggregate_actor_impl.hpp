@@ -19,6 +19,8 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/response_promise.hpp>
 
+#include "reply_channel.hpp"
+
 #include "dedup_window.hpp"
 #include "esr/actors/aggregate_actor.hpp"
 #include "esr/actors/messages.hpp"
@@ -61,13 +63,13 @@ private:
   /// A command waiting in the stash.
   struct stashed {
     command_envelope cmd;
-    caf::response_promise rp;
+    detail::reply_channel rp;
     bool get_state = false; // A get_state_atom request instead of a command.
   };
 
   /// A command whose events are being written.
   struct in_flight {
-    caf::response_promise rp;
+    detail::reply_channel rp;
     command_reply reply;
   };
 
@@ -97,7 +99,7 @@ private:
   // -- running.cpp -------------------------------------------------------------
   void enter_running();
   void drain();
-  bool try_handle(command_envelope& cmd, caf::response_promise& rp, batch& b);
+  bool try_handle(command_envelope& cmd, detail::reply_channel& rp, batch& b);
   void submit(batch&& b);
   // True if no batch is outstanding; settles (then drains the stash after)
   // a batch the journal has already decided.

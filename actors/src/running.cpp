@@ -78,7 +78,7 @@ void aggregate_actor::drain() {
   }
 }
 
-bool aggregate_actor::try_handle(command_envelope& cmd, caf::response_promise& rp, batch& b) {
+bool aggregate_actor::try_handle(command_envelope& cmd, detail::reply_channel& rp, batch& b) {
   // A command that does not write must see committed state: if this batch
   // already writes, it waits for the outcome (return false, nothing done).
   const bool batch_open = !b.empty();
@@ -187,28 +187,6 @@ void aggregate_actor::submit(batch&& b) {
     });
 }
 
-namespace {
-
-/// Answers the request behind `rp` with `msg` from any thread, as `self`.
-/// (response_promise::deliver may only run in its actor's context.)
-void answer(caf::response_promise& rp, const caf::strong_actor_ptr& self, caf::message msg) {
-  if (!rp.pending())
-    return; // Sent without a sender: nobody to answer.
-  auto stages = rp.stages();
-  if (!stages.empty()) {
-    auto next = std::move(stages.back());
-    stages.pop_back();
-    next->enqueue(caf::make_mailbox_element(rp.source(), rp.id(), std::move(stages),
-                                            std::move(msg)),
-                  nullptr);
-    return;
-  }
-  rp.source()->enqueue(caf::make_mailbox_element(self, rp.id().response_id(), {},
-                                                 std::move(msg)),
-                       nullptr);
-}
-
-} // namespace
 
 void aggregate_actor::on_batch_decided(const caf::actor& self, uint64_t id,
                                        std::vector<in_flight>& flights,
@@ -221,7 +199,7 @@ void aggregate_actor::on_batch_decided(const caf::actor& self, uint64_t id,
   d.batch = id;
   for (size_t i = 0; i < flights.size(); ++i) {
     if (i < outcomes.size() && outcomes[i]) {
-      answer(flights[i].rp, sender, caf::make_message(std::move(flights[i].reply)));
+      flights[i].rp.answer(sender, std::move(flights[i].reply));
       continue;
     }
     caf::error cause = i < outcomes.size() ? outcomes[i].error()
@@ -230,14 +208,14 @@ void aggregate_actor::on_batch_decided(const caf::actor& self, uint64_t id,
     if (persistence::is(cause, persistence::errc::concurrency_conflict)
         || persistence::is(cause, persistence::errc::serialization_failed)) {
       d.rejected = true;
-      answer(flights[i].rp, sender,
-             caf::make_message(make_error(errc::write_rejected, pid, persistence::render(cause))));
+      flights[i].rp.answer(sender,
+                           make_error(errc::write_rejected, pid, persistence::render(cause)));
     } else {
       d.failed = true;
       if (d.cause.empty())
         d.cause = persistence::render(cause);
-      answer(flights[i].rp, sender,
-             caf::make_message(make_error(errc::write_failed, pid, persistence::render(cause))));
+      flights[i].rp.answer(sender,
+                           make_error(errc::write_failed, pid, persistence::render(cause)));
     }
   }
   if (!d.failed && !d.rejected) {

@@ -170,6 +170,44 @@ TEST_F(registry, an_unknown_type_or_malformed_id_is_an_error) {
   EXPECT_TRUE(actors::is(m.error(), actors::errc::invalid_argument));
 }
 
+TEST_F(registry, tagged_commands_are_answered_with_their_tag_by_ordinary_messages) {
+  start();
+  caf::scoped_actor self{*sys};
+  auto next = [&] {
+    actors::tagged_reply got;
+    self->receive([&](actors::tagged_reply& r) { got = std::move(r); },
+                  caf::after(std::chrono::seconds{10}) >> [&] { ADD_FAILURE() << "no reply"; });
+    return got;
+  };
+  // Through the shard (activation), then straight to the live aggregate.
+  send_tagged(self.ptr(), *reg, make_command("counter", "t", counter::command{counter::add{5}}), 7);
+  send_tagged(self.ptr(), *reg, make_command("counter", "t", counter::command{counter::add{2}}), 8);
+  auto first = next();
+  auto second = next();
+  EXPECT_EQ(first.tag, 7u);
+  ASSERT_FALSE(first.error) << actors::render(first.error);
+  EXPECT_EQ(std::any_cast<counter::reply>(first.reply.value), 5);
+  EXPECT_EQ(first.reply.version, 1u);
+  EXPECT_EQ(second.tag, 8u);
+  EXPECT_EQ(std::any_cast<counter::reply>(second.reply.value), 7);
+  // A rejection, and a routing failure at the shard, come tagged too.
+  send_tagged(self.ptr(), *reg, make_command("counter", "t", counter::command{counter::add{0}}), 9);
+  auto rejected = next();
+  EXPECT_EQ(rejected.tag, 9u);
+  EXPECT_TRUE(actors::is(rejected.error, actors::errc::rejected)) << actors::render(rejected.error);
+  send_tagged(self.ptr(), *reg, make_command("counter", "", counter::command{counter::get{}}), 10);
+  auto malformed = next();
+  EXPECT_EQ(malformed.tag, 10u);
+  EXPECT_TRUE(actors::is(malformed.error, actors::errc::invalid_argument))
+    << actors::render(malformed.error);
+  // A request gets its response, whatever tag its command carries.
+  auto env = make_command("counter", "t", counter::command{counter::get{}});
+  env.reply_tag = 11;
+  self->request(reg->shard_for(env.persistence_id), std::chrono::seconds{10}, std::move(env))
+    .receive([](actors::command_reply& r) { EXPECT_EQ(std::any_cast<counter::reply>(r.value), 7); },
+             [](caf::error& e) { ADD_FAILURE() << actors::render(e); });
+}
+
 TEST_F(registry, idle_aggregates_are_passivated_and_reactivated_from_storage) {
   registry_options opts;
   opts.shards = 2;

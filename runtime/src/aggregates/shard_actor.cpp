@@ -110,7 +110,8 @@ void shard_actor::route(const std::string& pid, caf::message msg) {
     if (auto i = t.entries.find(pid); i != t.entries.end())
       t.retire(i);
     guard.unlock();
-    make_response_promise().deliver(std::move(agg.error()));
+    auto rp = make_response_promise();
+    actors::answer_with_error(msg, rp, std::move(agg.error()));
     return;
   }
   auto& e = t.install(pid, std::move(*agg));
@@ -159,7 +160,7 @@ void shard_actor::on_down(const std::string& pid, const caf::actor_addr& who) {
     t.retire(t.entries.find(pid)); // Still there: only this actor erases.
     guard.unlock();
     for (auto& h : *held_msgs)
-      h.rp.deliver(agg.error());
+      actors::answer_with_error(h.msg, h.rp, agg.error());
     return;
   }
   auto& e = t.install(pid, std::move(*agg));

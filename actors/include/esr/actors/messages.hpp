@@ -7,6 +7,8 @@
 
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
+#include <caf/error.hpp>
+#include <caf/fwd.hpp>
 
 namespace esr::actors {
 
@@ -27,6 +29,17 @@ struct command_envelope {
   std::optional<uint64_t> expected_version;
   /// Copied into the metadata of the events the command causes.
   std::string correlation_id;
+  /// For a command sent as an ordinary message (send, not request): if
+  /// nonzero, the aggregate answers the sender with a tagged_reply carrying
+  /// this tag, as an ordinary message. Ignored for requests.
+  ///
+  /// Why: CAF 0.17 keeps an actor's pending requests in a vector searched
+  /// linearly for every response, so one actor with thousands of requests
+  /// in flight spends most of its time there. Tagged commands let such a
+  /// sender (the client pump, the saga dispatcher, load generators) keep its
+  /// own table. An ordinary message is not answered if the aggregate dies
+  /// before handling it: tagged senders need their own timeouts.
+  uint64_t reply_tag = 0;
 };
 
 /// The answer to a command that was handled (persisted or replied).
@@ -37,6 +50,22 @@ struct command_reply {
   /// The aggregate's version after the command (its highest sequence number).
   uint64_t version = 0;
 };
+
+/// The answer to a command sent with a reply tag (see
+/// command_envelope::reply_tag).
+struct tagged_reply {
+  uint64_t tag = 0;
+  /// Set if the command failed: the error a request would have got.
+  caf::error error;
+  /// The answer, if `error` is empty.
+  command_reply reply;
+};
+
+/// Answers the message `msg` that an actor is handling, whose response
+/// promise is `rp`, with `err`: as a tagged_reply if `msg` is a
+/// command_envelope with a reply tag sent as an ordinary message, otherwise
+/// through `rp`. For actors that route commands (shards) and fail to.
+void answer_with_error(const caf::message& msg, caf::response_promise& rp, caf::error err);
 
 /// A copy of an aggregate's live state (see get_state_atom).
 struct state_copy {
@@ -53,4 +82,5 @@ using get_state_atom = caf::atom_constant<caf::atom("esr_getst")>;
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(esr::actors::command_envelope)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(esr::actors::command_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(esr::actors::tagged_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(esr::actors::state_copy)

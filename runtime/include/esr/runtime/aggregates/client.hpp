@@ -89,6 +89,22 @@ void ask(caf::event_based_actor* self, const aggregate_registry& reg, std::strin
   });
 }
 
+/// From an actor: sends the command `env` to its aggregate as an ordinary
+/// message with reply tag `tag` (nonzero); the aggregate answers `self`
+/// with an actors::tagged_reply carrying `tag`, which `self`'s behavior must
+/// handle. For actors with thousands of commands in flight, which keep
+/// their own table of tags: request/then costs CAF 0.17 a linear search of
+/// the actor's pending requests per response. Commands reach the aggregate
+/// in the order sent. There is no timeout: a command whose aggregate stops
+/// before handling it is never answered, so the sender keeps deadlines.
+template <class Self>
+void send_tagged(Self* self, const aggregate_registry& reg, actors::command_envelope env,
+                 uint64_t tag) {
+  env.reply_tag = tag;
+  reg.dispatch(env.persistence_id,
+               [&](const caf::actor& dest) { self->send(dest, std::move(env)); });
+}
+
 /// A job for the client's pump actor, which routes it with
 /// aggregate_registry::dispatch().
 struct client_job {
