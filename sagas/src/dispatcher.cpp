@@ -1,14 +1,17 @@
 // The dispatcher actor of a saga runtime: sends outbox commands to the
-// aggregates (many requests in flight), re-sends failed ones with backoff,
+// aggregates (many in flight), re-sends failed ones with backoff,
 // collects answered entries for deletion, and runs the live part of durable
 // timeouts with delayed messages.
 //
-// Command timeouts: a CAF request timeout costs a timer per command (a lock
-// and a wake-up of CAF's clock thread, about a tenth of the saga pipeline's
-// CPU). Instead, requests carry no timeout; each command in flight is kept
-// under a token with its deadline, and one periodic sweep treats the
-// commands past their deadline as timed out (re-sent with the same command
-// id, so the aggregate does not apply them twice). An answer that arrives
+// Commands are not CAF requests: CAF 0.17 searches an actor's pending
+// requests linearly for every response, and a request timeout costs a timer
+// per command (a lock and a wake-up of CAF's clock thread). Instead, each
+// command in flight is kept under a token with its deadline and sent as an
+// ordinary message with the token as its reply tag (the aggregate answers
+// with a tagged_reply), and one periodic sweep treats the commands past
+// their deadline as timed out (re-sent with the same command id, so the
+// aggregate does not apply them twice); that also covers a command lost
+// with an aggregate that stopped before handling it. An answer that arrives
 // after its command timed out finds no token and is ignored.
 
 #include <algorithm>
@@ -112,13 +115,12 @@ void send_one(self_ptr self, outbox_item item) {
                       .count();
   st.deadlines.emplace_back(persistence::now_us() + timeout_us, token);
   st.pending.emplace(token, std::move(item));
-  // Only the request happens inside the callback (it may run under a lock,
-  // see aggregate_registry::dispatch).
-  rt.reg.dispatch(env.persistence_id, [&](const caf::actor& dest) {
-    self->request(dest, caf::infinite, std::move(env))
-      .then([self, token](actors::command_reply& r) { on_reply(self, token, r); },
-            [self, token](caf::error& err) { on_error(self, token, std::move(err)); });
-  });
+  // Sent as an ordinary message tagged with the token: the answer is a
+  // tagged_reply. Only the send happens inside the callback (it may run
+  // under a lock, see aggregate_registry::dispatch).
+  env.reply_tag = token;
+  rt.reg.dispatch(env.persistence_id,
+                  [&](const caf::actor& dest) { self->send(dest, std::move(env)); });
   if (!st.sweep_scheduled) {
     st.sweep_scheduled = true;
     self->delayed_send(self, sweep_interval(rt), saga_sweep_atom::value);
@@ -290,6 +292,12 @@ caf::behavior dispatcher(self_ptr self, std::shared_ptr<saga_runtime::impl> rt) 
     },
     [self](saga_fire_atom, timer_item& t) { fire(self, std::move(t)); },
     [self](saga_sweep_atom) { sweep(self); },
+    [self](actors::tagged_reply& r) {
+      if (r.error)
+        on_error(self, r.tag, std::move(r.error));
+      else
+        on_reply(self, r.tag, r.reply);
+    },
   };
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include <caf/actor.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
@@ -123,6 +124,7 @@ namespace esr::runtime::aggregates {
 
 /// Sends commands to aggregates from code that is not an actor, with many
 /// commands in flight: a callback form, a future form and a blocking call.
+/// Commands to one aggregate reach it in the order they were sent.
 /// Thread-safe; callbacks run on a CAF scheduler thread, so they must not
 /// block. Destroying the client abandons commands in flight (their
 /// callbacks may not run).
@@ -202,8 +204,14 @@ private:
                       std::function<void(caf::expected<actors::command_reply>)> done);
   caf::expected<actors::state_copy> fetch_state(std::string pid);
 
+  /// The pump actor for `pid`: always the same one for one aggregate.
+  const caf::actor& pump_for(std::string_view pid) const;
+
   aggregate_registry reg_;
-  caf::actor pump_;
+  /// Pump actors, which issue the requests. Several, because CAF 0.17
+  /// searches an actor's pending requests linearly for every response: one
+  /// pump with 10,000 commands in flight spent most of its time there.
+  std::vector<caf::actor> pumps_;
 };
 
 } // namespace esr::runtime::aggregates
