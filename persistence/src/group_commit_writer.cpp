@@ -87,7 +87,7 @@ void leveldb_journal::run_writer() {
     {
       std::unique_lock<std::mutex> lock{queue_mutex_};
       auto ready = [this] { return stopping_ || !queue_.empty(); };
-      if (flushing_.load())
+      if (flushing_.load() && parked_.empty())
         ; // go on with the index flush in progress
       else if (periodic && !parked_.empty())
         queue_cv_.wait_until(lock, last_sync_ + db_->opts.sync_interval, ready);

@@ -200,6 +200,9 @@ private:
   flush_state flush_;
   /// True while flush_ has entries left (read by the writer thread).
   std::atomic<bool> flushing_{false};
+  /// Set when writing the index failed (guarded by flush_mutex_): the store
+  /// refuses writes until reopened, and flushes are not tried again.
+  bool index_failed_ = false;
 
   std::mutex queue_mutex_;
   std::condition_variable queue_cv_;

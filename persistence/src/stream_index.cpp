@@ -114,6 +114,8 @@ caf::error leveldb_journal::flush_index_locked() {
 }
 
 caf::error leveldb_journal::flush_step_locked(size_t max_entries) {
+  if (index_failed_)
+    return make_error(errc::io_error, "an earlier write of the stream index failed; reopen it");
   auto& f = flush_;
   if (f.entries.empty()) {
     std::lock_guard<std::mutex> guard{streams_mutex_};
@@ -144,8 +146,14 @@ caf::error leveldb_journal::flush_step_locked(size_t max_entries) {
   if (end == f.entries.size())
     batch.Put(meta_key("indexed_through"), std::to_string(f.through));
   leveldb::WriteOptions wo; // not synced: the next group's fsync covers it
-  if (auto err = from_status(db_->write(wo, &batch), "writing the stream index"))
+  if (auto err = from_status(db_->write(wo, &batch), "writing the stream index")) {
+    // The runs stay in the tail (readers find them there); the store
+    // refuses writes from now on, so the writer does not try again.
+    f.entries.clear();
+    flushing_ = false;
+    index_failed_ = true;
     return err;
+  }
   std::lock_guard<std::mutex> guard{streams_mutex_};
   for (auto i = begin; i < end; ++i) {
     auto& e = f.entries[i];
