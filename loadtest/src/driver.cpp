@@ -67,7 +67,7 @@ caf::expected<load_result> run_load(caf::actor_system& sys,
     conf->in_flight = opts.in_flight / workers_n + (i < opts.in_flight % workers_n ? 1 : 0);
     conf->rate = opts.rate / static_cast<double>(workers_n);
     conf->max_outstanding = std::max<size_t>(1, opts.max_outstanding / workers_n);
-    conf->timeout = runtime::aggregates::to_duration(opts.timeout);
+    conf->timeout = opts.timeout;
     conf->seed = opts.seed + i;
     workers.push_back(sys.spawn<load_worker>(std::move(conf)));
   }

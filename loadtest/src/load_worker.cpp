@@ -1,6 +1,12 @@
 #include "load_worker.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <vector>
+
+#include <caf/sec.hpp>
+
+#include "esr/runtime/aggregates/client.hpp"
 
 namespace esr::loadtest {
 
@@ -31,6 +37,8 @@ caf::behavior load_worker::make_behavior() {
           break;
     },
     [this](tick_atom) { on_tick(); },
+    [this](actors::tagged_reply& r) { on_reply(r); },
+    [this](sweep_atom) { sweep(); },
     [this](sample_atom) {
       sample_.outstanding = outstanding_;
       auto result = std::move(sample_);
@@ -76,22 +84,55 @@ bool load_worker::send_one(int64_t intended_ns) {
     return false;
   auto key = conf_->keys->next(rng_);
   auto cmd = conf_->generator->next(key, rng_);
-  auto tag = cmd.tag;
   ++outstanding_;
-  // The request is made inside the callback (see aggregate_registry::dispatch).
-  conf_->registry.dispatch(cmd.envelope.persistence_id, [&](const caf::actor& dest) {
-    request(dest, conf_->timeout, std::move(cmd.envelope))
-      .then(
-        [this, intended_ns, measured, tag](actors::command_reply& r) {
-          on_done(intended_ns, measured, tag,
-                  caf::expected<actors::command_reply>{std::move(r)});
-        },
-        [this, intended_ns, measured, tag](caf::error& e) {
-          on_done(intended_ns, measured, tag,
-                  caf::expected<actors::command_reply>{std::move(e)});
-        });
-  });
+  auto reply_tag = ++next_tag_;
+  auto timeout = conf_->timeout.count();
+  pending_.emplace(reply_tag, pending{intended_ns, timeout > 0 ? now_ns() + timeout : INT64_MAX,
+                                      cmd.tag, measured});
+  runtime::aggregates::send_tagged(this, conf_->registry, std::move(cmd.envelope), reply_tag);
+  if (timeout > 0 && !sweep_scheduled_) {
+    sweep_scheduled_ = true;
+    // A tenth of the timeout, within 10 ms .. 1 s: how late a timeout fires.
+    auto every = std::clamp<int64_t>(timeout / 10, 10'000'000, 1'000'000'000);
+    delayed_send(this, std::chrono::nanoseconds{every}, sweep_atom::value);
+  }
   return true;
+}
+
+void load_worker::on_reply(actors::tagged_reply& r) {
+  auto i = pending_.find(r.tag);
+  if (i == pending_.end())
+    return; // Answered after its timeout.
+  auto p = i->second;
+  pending_.erase(i);
+  if (r.error)
+    on_done(p.intended_ns, p.measured, p.tag,
+            caf::expected<actors::command_reply>{std::move(r.error)});
+  else
+    on_done(p.intended_ns, p.measured, p.tag,
+            caf::expected<actors::command_reply>{std::move(r.reply)});
+}
+
+void load_worker::sweep() {
+  sweep_scheduled_ = false;
+  auto now = now_ns();
+  std::vector<pending> expired;
+  for (auto i = pending_.begin(); i != pending_.end();) {
+    if (i->second.deadline_ns <= now) {
+      expired.push_back(i->second);
+      i = pending_.erase(i);
+    } else {
+      ++i;
+    }
+  }
+  for (auto& p : expired)
+    on_done(p.intended_ns, p.measured, p.tag,
+            caf::expected<actors::command_reply>{caf::make_error(caf::sec::request_timeout)});
+  if (!pending_.empty() && !sweep_scheduled_) {
+    sweep_scheduled_ = true;
+    auto every = std::clamp<int64_t>(conf_->timeout.count() / 10, 10'000'000, 1'000'000'000);
+    delayed_send(this, std::chrono::nanoseconds{every}, sweep_atom::value);
+  }
 }
 
 void load_worker::on_done(int64_t intended_ns, bool measured, command_tag tag,

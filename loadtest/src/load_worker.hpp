@@ -2,7 +2,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <chrono>
 #include <deque>
+#include <unordered_map>
 #include <memory>
 
 #include <caf/allowed_unsafe_message_type.hpp>
@@ -24,6 +26,8 @@ using go_atom = caf::atom_constant<caf::atom("lt_go")>;
 using tick_atom = caf::atom_constant<caf::atom("lt_tick")>;
 /// Asks a worker for its worker_sample since the last one (answers one).
 using sample_atom = caf::atom_constant<caf::atom("lt_sample")>;
+/// Times out a worker's commands past their deadline (internal).
+using sweep_atom = caf::atom_constant<caf::atom("lt_sweep")>;
 /// Asks a worker to stop sending; answered with the number of due commands it
 /// dropped (open loop backlog) once every command it sent was answered.
 using stop_atom = caf::atom_constant<caf::atom("lt_stop")>;
@@ -55,7 +59,8 @@ struct worker_config {
   size_t in_flight = 1;        ///< Closed loop: this worker's commands in flight.
   double rate = 0;             ///< Open loop if > 0: this worker's commands/s.
   size_t max_outstanding = 1;  ///< Open loop: this worker's bound.
-  caf::duration timeout;       ///< Per-command timeout.
+  /// Per-command timeout; 0: none.
+  std::chrono::nanoseconds timeout{0};
   uint64_t seed = 1;
 };
 
@@ -64,6 +69,10 @@ int64_t now_ns();
 
 /// An event-based actor that issues commands with many in flight and
 /// measures their latency (from the intended send time in the open loop).
+/// Commands go as tagged messages (runtime::aggregates::send_tagged), not
+/// CAF requests: CAF 0.17 searches an actor's pending requests linearly per
+/// response and gives each request with a timeout its own timer. The worker
+/// keeps its commands by tag and times them out with one periodic sweep.
 class load_worker : public caf::event_based_actor {
 public:
   load_worker(caf::actor_config& cfg, std::shared_ptr<worker_config> conf);
@@ -76,6 +85,16 @@ private:
   bool send_one(int64_t intended_ns);
   void on_done(int64_t intended_ns, bool measured, command_tag tag,
                caf::expected<actors::command_reply> outcome);
+  void on_reply(actors::tagged_reply& r);
+  void sweep();
+
+  /// A command in flight.
+  struct pending {
+    int64_t intended_ns;
+    int64_t deadline_ns; ///< INT64_MAX: no timeout.
+    command_tag tag;
+    bool measured;
+  };
 
   std::shared_ptr<worker_config> conf_;
   rng rng_;
@@ -87,6 +106,9 @@ private:
   std::deque<int64_t> backlog_;
   uint64_t dropped_ = 0;
   caf::response_promise stop_rp_;
+  std::unordered_map<uint64_t, pending> pending_; ///< By reply tag.
+  uint64_t next_tag_ = 0;
+  bool sweep_scheduled_ = false;
 };
 
 } // namespace esr::loadtest
