@@ -28,7 +28,7 @@ namespace esr::persistence::detail {
 namespace {
 
 /// Index entries the writer thread writes out between two group commits.
-constexpr size_t index_flush_part = 1024;
+constexpr size_t index_flush_part = 256;
 
 } // namespace
 

@@ -4,10 +4,13 @@
 //
 // All integers are big-endian so that LevelDB's bytewise order is numeric
 // order (a stream's events iterate in sequence order, the global log in
-// commit order). Every key starts with a one-byte tag naming its key space:
+// commit order). Every key starts with a one-byte tag naming its key space.
+// A store is two LevelDB databases: the log's, in the store's directory,
+// and the index's, in its subdirectory "index" (see leveldb_db.hpp):
 //
-//   key           := meta_key | name_key | id_key | event_key | global_key
-//                  | deleted_key | snapshot_key | side_key
+//   log_db_key    := meta_key | name_key | id_key | global_key
+//                  | snapshot_key | side_key
+//   index_db_key  := meta_key | event_key | deleted_key
 //   meta_key      := 0x00 meta_name                     -> meta value
 //   name_key      := 'n' shard persistence_id           -> stream_id
 //   id_key        := 'i' stream_id                      -> persistence_id
@@ -21,8 +24,8 @@
 //   stream_id     := be64   = shard << 48 | per-shard counter (1-based)
 //   sequence_nr   := be64   1-based, dense within a stream
 //   global_position := be64 1-based, dense in commit order
-//   meta_name     := "format" (-> "2") | "shard_count" (-> decimal)
-//                  | "indexed_through" (-> decimal global position)
+//   meta_name     := "format" (-> "2") | "shard_count" (-> decimal)   (log db)
+//                  | "indexed_through" (-> decimal global position) (index db)
 //   index_entry   := (first_seq:be64 first_position:be64)+
 //
 // The global log ('g') holds every event record once, in commit order; it is
@@ -35,13 +38,24 @@
 //
 // The index is not written with every group commit: the journal keeps the
 // runs of recent writes in memory (the index tail) and writes them out in
-// one sorted batch every leveldb_options::index_flush_events events, when
-// the store closes, and before a deletion, together with "indexed_through",
-// the global position up to which every event is in the index. Opening a
-// store re-reads the log after "indexed_through" (at most one flush window)
-// and rebuilds the tail, as EventStoreDB rebuilds its index from the log
-// after its index checkpoint. Format "1" stores (one index entry per atomic
-// write, no "indexed_through") are read as fully indexed and upgraded.
+// sorted parts every leveldb_options::index_flush_events events, when the
+// store closes, and before a deletion; the last part carries (synced)
+// "indexed_through", the global position up to which every event is in the
+// index. Opening a store re-reads the log after "indexed_through" (at most
+// one flush window) and rebuilds the tail, as EventStoreDB rebuilds its
+// index from the log after its index checkpoint. The deletion markers ('d')
+// live in the index database and are written synced; they are the one
+// thing there that the log cannot give back.
+//
+// Why two databases and a tail: an index entry per write put a random key
+// into the memtable beside every log record, and those keys made every
+// level-0 file overlap the whole key range, so LevelDB's compaction
+// rewrote the log over and over. Alone, the log's keys only grow and its
+// files move down the levels untouched.
+//
+// Format "1" stores (one index entry per atomic write, in the log's
+// database, no index database) are upgraded on open: their index entries
+// and deletion markers are moved to the index database.
 //
 // Replay seeks the log once per run and iterates it from there; consecutive
 // runs that are also consecutive in the log need no seek at all. The last

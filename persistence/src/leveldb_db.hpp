@@ -12,12 +12,18 @@
 
 namespace esr::persistence::detail {
 
-/// An open LevelDB database with the resources it uses, shared by the journal
-/// and the snapshot store of one storage. Destroyed when both are gone.
+/// The open LevelDB databases of one storage with the resources they use,
+/// shared by the journal and the snapshot store. Destroyed when both are
+/// gone. Two databases (see key_codec.hpp): `db` holds the global log and
+/// everything written with it; `index`, in the subdirectory "index", holds
+/// the stream index, which is derived from the log, and deletion markers.
+/// Kept apart, the log's keys only ever grow, so LevelDB moves its files
+/// down the levels instead of merging them with the index's random keys.
 struct leveldb_db {
   leveldb_options opts;
   std::unique_ptr<leveldb::Cache> cache;
   std::unique_ptr<const leveldb::FilterPolicy> filter;
+  std::unique_ptr<leveldb::DB> index;
   std::unique_ptr<leveldb::DB> db; // declared last: closed first
 
   /// Write options for writes outside group commit (snapshots, deletions):
@@ -44,9 +50,22 @@ struct leveldb_db {
     return st;
   }
 
+  /// As write(), to the index database (with its own failure latch).
+  leveldb::Status write_index(const leveldb::WriteOptions& wo, leveldb::WriteBatch* batch) {
+    std::lock_guard<std::mutex> guard{index_mutex_};
+    if (index_failed_)
+      return leveldb::Status::IOError("an earlier write to the index failed; reopen the store");
+    auto st = index->Write(wo, batch);
+    if (!st.ok())
+      index_failed_ = true;
+    return st;
+  }
+
 private:
   std::mutex write_mutex_;
   bool write_failed_ = false;
+  std::mutex index_mutex_;
+  bool index_failed_ = false;
 };
 
 /// Turns a failed LevelDB status into an esr error; `what` names the operation.

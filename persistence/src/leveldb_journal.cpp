@@ -103,8 +103,8 @@ leveldb_journal::resolve_locked(std::string_view pid) {
     if (value.size() != 8)
       return make_error(errc::corruption, "stream id record", std::string{pid});
     state.id = get_be64(value.data());
-    // Highest: the last event key of the stream, or the deletion marker.
-    std::unique_ptr<leveldb::Iterator> it{db_->db->NewIterator(leveldb::ReadOptions{})};
+    // Highest: the last index entry of the stream, or the deletion marker.
+    std::unique_ptr<leveldb::Iterator> it{db_->index->NewIterator(leveldb::ReadOptions{})};
     it->Seek(event_key(state.id + 1, 0));
     if (it->Valid())
       it->Prev();
@@ -116,7 +116,7 @@ leveldb_journal::resolve_locked(std::string_view pid) {
     if (!it->status().ok())
       return from_status(it->status(), "reading a stream's highest sequence number");
     std::string marker;
-    auto ds = db_->db->Get(leveldb::ReadOptions{}, deleted_key(state.id), &marker);
+    auto ds = db_->index->Get(leveldb::ReadOptions{}, deleted_key(state.id), &marker);
     if (ds.ok() && marker.size() == 8)
       state.highest = std::max(state.highest, get_be64(marker.data()));
     else if (!ds.ok() && !ds.IsNotFound())
@@ -241,7 +241,7 @@ caf::error leveldb_journal::delete_up_to(std::string_view pid, uint64_t to) {
   // straddle it without the runs (or parts) up to `to`. The global log
   // keeps the records (see journal.hpp).
   leveldb::WriteBatch batch;
-  std::unique_ptr<leveldb::Iterator> it{db_->db->NewIterator(leveldb::ReadOptions{})};
+  std::unique_ptr<leveldb::Iterator> it{db_->index->NewIterator(leveldb::ReadOptions{})};
   auto prefix = stream_index_prefix(id);
   for (it->Seek(event_key(id, 0)); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     auto key = it->key();
@@ -278,11 +278,11 @@ caf::error leveldb_journal::delete_up_to(std::string_view pid, uint64_t to) {
   std::string marker;
   put_be64(marker, to);
   std::string old;
-  auto ds = db_->db->Get(leveldb::ReadOptions{}, deleted_key(id), &old);
+  auto ds = db_->index->Get(leveldb::ReadOptions{}, deleted_key(id), &old);
   if (ds.ok() && old.size() == 8 && get_be64(old.data()) > to)
     return caf::none;
   batch.Put(deleted_key(id), marker);
-  return from_status(db_->write(db_->durable_write(), &batch), "deleting events");
+  return from_status(db_->write_index(db_->durable_write(), &batch), "deleting events");
 }
 
 caf::expected<uint64_t> leveldb_journal::read_all(uint64_t from, uint64_t max,

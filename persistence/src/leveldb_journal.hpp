@@ -128,6 +128,10 @@ private:
   /// `last` to the index tail. Called once, before the writer starts.
   caf::error rebuild_tail(uint64_t last);
 
+  /// Moves the stream index of a format "1" store (in the log's database)
+  /// to the index database. `last` is the last global position.
+  caf::error upgrade_format_1(uint64_t last);
+
   /// Appends `runs` (durable now) to their streams' tails, merging a run
   /// into the previous one where they are consecutive in the log.
   /// REQUIRES: streams_mutex_ held.
@@ -144,7 +148,8 @@ private:
   /// Writes the next at most `max_entries` entries of the flush in progress,
   /// starting one from the current tail if none is. The writer thread flushes
   /// in parts so that group commits are not held up for long (10,000 entries
-  /// take about 25 ms). REQUIRES: flush_mutex_ held.
+  /// at once took about 25 ms, which showed as live projection lag).
+  /// REQUIRES: flush_mutex_ held.
   caf::error flush_step_locked(size_t max_entries);
 
   /// Calls `f(first_seq, last_seq, first_pos)` for every run of the stream
@@ -183,11 +188,12 @@ private:
   uint64_t tail_events_ = 0;
   uint64_t tail_position_ = 0;
   /// One stream's entry of a flush: its runs at the start of the flush.
+  /// One stream's entry of a flush: its runs up to `last_seq`, the end of
+  /// its tail when the flush began.
   struct flush_entry {
     stream_state* s;
     uint64_t id;
     uint64_t last_seq;
-    std::string value;
   };
   /// A flush of the index tail in progress (guarded by flush_mutex_).
   struct flush_state {

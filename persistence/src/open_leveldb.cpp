@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <string>
 
 #include <leveldb/db.h>
@@ -28,12 +29,16 @@ caf::error check_meta(detail::leveldb_db& h) {
   auto ss = db.Get(leveldb::ReadOptions{}, detail::meta_key("shard_count"), &shards);
   auto want_shards = std::to_string(h.opts.shard_count);
   if (fs.IsNotFound()) {
+    // The index's checkpoint first: a crash before the format record leaves
+    // a store without one, which is created again.
+    leveldb::WriteOptions wo;
+    wo.sync = true;
+    auto st = h.index->Put(wo, detail::meta_key("indexed_through"), "0");
+    if (!st.ok())
+      return detail::from_status(st, "writing the index checkpoint");
     leveldb::WriteBatch batch;
     batch.Put(detail::meta_key("format"), format_version);
     batch.Put(detail::meta_key("shard_count"), want_shards);
-    batch.Put(detail::meta_key("indexed_through"), "0");
-    leveldb::WriteOptions wo;
-    wo.sync = true;
     return detail::from_status(db.Write(wo, &batch), "writing the store's format record");
   }
   if (!fs.ok())
@@ -73,6 +78,15 @@ caf::expected<storage> open_leveldb(const leveldb_options& opts) {
   if (!st.ok())
     return detail::from_status(st, "opening the store");
   handle->db.reset(raw);
+  // The stream index (see leveldb_db.hpp): small entries, a small memtable.
+  auto io = lo;
+  io.create_if_missing = true;
+  io.write_buffer_size = std::min<size_t>(opts.write_buffer_bytes, 4u << 20);
+  leveldb::DB* raw_index = nullptr;
+  st = leveldb::DB::Open(io, opts.path + "/index", &raw_index);
+  if (!st.ok())
+    return detail::from_status(st, "opening the store's index");
+  handle->index.reset(raw_index);
   if (auto err = check_meta(*handle))
     return err;
   auto journal = detail::leveldb_journal::create(handle);

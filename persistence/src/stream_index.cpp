@@ -33,23 +33,17 @@ uint64_t last_pos(uint64_t first_seq, uint64_t last_seq, uint64_t first_pos) {
 
 caf::error leveldb_journal::rebuild_tail(uint64_t last) {
   std::string value;
-  auto st = db_->db->Get(leveldb::ReadOptions{}, meta_key("indexed_through"), &value);
-  uint64_t through = 0;
-  if (st.IsNotFound()) {
-    // A format "1" store: every write has its index entry. Upgrade it.
-    leveldb::WriteBatch batch;
-    batch.Put(meta_key("format"), "2");
-    batch.Put(meta_key("indexed_through"), std::to_string(last));
-    leveldb::WriteOptions wo;
-    wo.sync = true;
-    if (auto err = from_status(db_->write(wo, &batch), "upgrading the store's format"))
+  auto fs = db_->db->Get(leveldb::ReadOptions{}, meta_key("format"), &value);
+  if (fs.ok() && value == "1")
+    if (auto err = upgrade_format_1(last))
       return err;
-    through = last;
-  } else if (!st.ok()) {
-    return from_status(st, "reading the store's index checkpoint");
-  } else {
+  // No checkpoint (the index directory was lost): index the whole log.
+  uint64_t through = 0;
+  auto st = db_->index->Get(leveldb::ReadOptions{}, meta_key("indexed_through"), &value);
+  if (st.ok())
     through = std::strtoull(value.c_str(), nullptr, 10);
-  }
+  else if (!st.IsNotFound())
+    return from_status(st, "reading the store's index checkpoint");
   std::lock_guard<std::mutex> guard{streams_mutex_};
   tail_position_ = through;
   if (through >= last)
@@ -80,6 +74,48 @@ caf::error leveldb_journal::rebuild_tail(uint64_t last) {
   if (!it->status().ok())
     return from_status(it->status(), "rebuilding the stream index from the log");
   return caf::none;
+}
+
+caf::error leveldb_journal::upgrade_format_1(uint64_t last) {
+  // Copy the index entries and deletion markers to the index database, set
+  // its checkpoint (synced), then drop them from the log's database and
+  // mark it format "2". Repeating it after a crash copies the same keys.
+  auto in_index = [](const leveldb::Slice& k) {
+    return !k.empty() && (k[0] == event_tag || k[0] == deleted_tag);
+  };
+  constexpr size_t chunk = 4096;
+  std::unique_ptr<leveldb::Iterator> it{db_->db->NewIterator(leveldb::ReadOptions{})};
+  leveldb::WriteBatch batch;
+  size_t n = 0;
+  for (it->Seek(std::string(1, deleted_tag)); it->Valid() && in_index(it->key()); it->Next()) {
+    batch.Put(it->key(), it->value());
+    if (++n % chunk == 0) {
+      if (auto err = from_status(db_->write_index({}, &batch), "upgrading the store's format"))
+        return err;
+      batch.Clear();
+    }
+  }
+  if (!it->status().ok())
+    return from_status(it->status(), "upgrading the store's format");
+  batch.Put(meta_key("indexed_through"), std::to_string(last));
+  leveldb::WriteOptions synced;
+  synced.sync = true;
+  if (auto err = from_status(db_->write_index(synced, &batch), "upgrading the store's format"))
+    return err;
+  batch.Clear();
+  n = 0;
+  for (it->Seek(std::string(1, deleted_tag)); it->Valid() && in_index(it->key()); it->Next()) {
+    batch.Delete(it->key());
+    if (++n % chunk == 0) {
+      if (auto err = from_status(db_->write({}, &batch), "upgrading the store's format"))
+        return err;
+      batch.Clear();
+    }
+  }
+  if (!it->status().ok())
+    return from_status(it->status(), "upgrading the store's format");
+  batch.Put(meta_key("format"), "2");
+  return from_status(db_->write(synced, &batch), "upgrading the store's format");
 }
 
 void leveldb_journal::add_to_tail_locked(const run_list& runs) {
@@ -118,35 +154,49 @@ caf::error leveldb_journal::flush_step_locked(size_t max_entries) {
     return make_error(errc::io_error, "an earlier write of the stream index failed; reopen it");
   auto& f = flush_;
   if (f.entries.empty()) {
-    std::lock_guard<std::mutex> guard{streams_mutex_};
-    if (dirty_.empty())
-      return caf::none;
-    f.through = tail_position_;
-    f.next = 0;
-    f.entries.reserve(dirty_.size());
-    for (auto* s : dirty_) {
-      flush_entry e{s, s->id, s->tail.back().last_seq, {}};
-      e.value.reserve(16 * s->tail.size());
-      for (auto& r : s->tail)
-        append_index_run(e.value, r.first_seq, r.first_pos);
-      f.entries.emplace_back(std::move(e));
+    // Only which streams and how far: each part copies its own runs.
+    {
+      std::lock_guard<std::mutex> guard{streams_mutex_};
+      if (dirty_.empty())
+        return caf::none;
+      f.through = tail_position_;
+      f.next = 0;
+      f.entries.reserve(dirty_.size());
+      for (auto* s : dirty_)
+        f.entries.push_back(flush_entry{s, s->id, s->tail.back().last_seq});
     }
     // In key order: LevelDB's memtable inserts then walk warm nodes.
     std::sort(f.entries.begin(), f.entries.end(),
               [](const flush_entry& a, const flush_entry& b) { return a.id < b.id; });
+    flushing_ = true;
   }
   auto begin = f.next;
   auto end = f.entries.size() - begin > max_entries ? begin + max_entries : f.entries.size();
   leveldb::WriteBatch batch;
-  for (auto i = begin; i < end; ++i)
-    batch.Put(event_key(f.entries[i].id, f.entries[i].last_seq), f.entries[i].value);
+  {
+    std::string value;
+    std::lock_guard<std::mutex> guard{streams_mutex_};
+    for (auto i = begin; i < end; ++i) {
+      auto& e = f.entries[i];
+      value.clear();
+      // Runs appended since the flush began start after e.last_seq; a run
+      // extended since is cut at e.last_seq by the key.
+      for (auto& r : e.s->tail)
+        if (r.first_seq <= e.last_seq)
+          append_index_run(value, r.first_seq, r.first_pos);
+      batch.Put(event_key(e.id, e.last_seq), value);
+    }
+  }
   // The checkpoint goes with the last part only. Parts written before a
   // crash are indexed again from the log on open: runs may then appear in
   // two entries, which readers and deletion allow for.
   if (end == f.entries.size())
     batch.Put(meta_key("indexed_through"), std::to_string(f.through));
-  leveldb::WriteOptions wo; // not synced: the next group's fsync covers it
-  if (auto err = from_status(db_->write(wo, &batch), "writing the stream index")) {
+  // Not synced but the last part: the index is rebuilt from the log after
+  // its checkpoint, and a synced checkpoint bounds that after a power loss.
+  leveldb::WriteOptions wo;
+  wo.sync = end == f.entries.size() && db_->opts.durability != durability_mode::none;
+  if (auto err = from_status(db_->write_index(wo, &batch), "writing the stream index")) {
     // The runs stay in the tail (readers find them there); the store
     // refuses writes from now on, so the writer does not try again.
     f.entries.clear();
@@ -190,7 +240,7 @@ caf::error leveldb_journal::flush_step_locked(size_t max_entries) {
 caf::error leveldb_journal::visit_runs(uint64_t id, uint64_t from,
                                        const std::vector<index_run>& tail,
                                        const std::function<bool(const index_run&)>& f) {
-  std::unique_ptr<leveldb::Iterator> it{db_->db->NewIterator(leveldb::ReadOptions{})};
+  std::unique_ptr<leveldb::Iterator> it{db_->index->NewIterator(leveldb::ReadOptions{})};
   auto prefix = stream_index_prefix(id);
   // Entries are keyed by their last sequence number: the first one at or
   // after `from` is the first that can hold it.

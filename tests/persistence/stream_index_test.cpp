@@ -140,7 +140,7 @@ TEST(stream_index, a_store_that_was_not_closed_rebuilds_its_index_from_the_log) 
 /// Sets the store's index checkpoint (`indexed_through`) with raw LevelDB.
 void set_checkpoint(const std::string& path, const std::string& value) {
   leveldb::DB* raw = nullptr;
-  ASSERT_TRUE(leveldb::DB::Open(leveldb::Options{}, path, &raw).ok());
+  ASSERT_TRUE(leveldb::DB::Open(leveldb::Options{}, path + "/index", &raw).ok());
   std::unique_ptr<leveldb::DB> db{raw};
   ASSERT_TRUE(db->Put(leveldb::WriteOptions{}, std::string(1, '\0') + "indexed_through", value)
                 .ok());
@@ -196,6 +196,15 @@ TEST(stream_index, an_unreadable_record_that_is_not_yet_indexed_fails_the_open) 
     << render(crashed.error());
 }
 
+/// Deletes the first two events of stream-0 (format "1" stores had
+/// deletion markers too).
+caf::error s_delete_first_two(leveldb_backend& b) {
+  auto s = b.open();
+  if (!s)
+    return s.error();
+  return s->events->delete_up_to("stream-0", 2);
+}
+
 TEST(stream_index, a_format_1_store_is_read_and_upgraded) {
   leveldb_backend b;
   std::mt19937_64 rng{3};
@@ -212,15 +221,30 @@ TEST(stream_index, a_format_1_store_is_read_and_upgraded) {
       ESR_ASSERT_OK(s->events->write(single(pid, "happened", payload)));
     }
   }
+  ESR_ASSERT_NO_ERROR(s_delete_first_two(b));
+  m.deleted["stream-0"] = 2;
   {
-    // Make it a format "1" store: no index checkpoint, format "1".
+    // Make it a format "1" store: the index entries and deletion markers in
+    // the log's database, no index database, format "1".
     leveldb::DB* raw = nullptr;
+    ASSERT_TRUE(leveldb::DB::Open(leveldb::Options{}, b.path() + "/index", &raw).ok());
+    std::unique_ptr<leveldb::DB> index{raw};
     ASSERT_TRUE(leveldb::DB::Open(leveldb::Options{}, b.path(), &raw).ok());
     std::unique_ptr<leveldb::DB> db{raw};
     leveldb::WriteBatch batch;
+    std::unique_ptr<leveldb::Iterator> it{index->NewIterator(leveldb::ReadOptions{})};
+    size_t moved = 0;
+    for (it->SeekToFirst(); it->Valid(); it->Next())
+      if (it->key()[0] == 'e' || it->key()[0] == 'd') {
+        batch.Put(it->key(), it->value());
+        ++moved;
+      }
+    ASSERT_GE(moved, 4u); // three streams' entries and a deletion marker
     batch.Put(std::string(1, '\0') + "format", "1");
-    batch.Delete(std::string(1, '\0') + "indexed_through");
     ASSERT_TRUE(db->Write(leveldb::WriteOptions{}, &batch).ok());
+    it.reset();
+    index.reset();
+    fs::remove_all(b.path() + "/index");
   }
   b.options().index_flush_events = 131072;
   {
@@ -236,6 +260,10 @@ TEST(stream_index, a_format_1_store_is_read_and_upgraded) {
   std::string format;
   ASSERT_TRUE(db->Get(leveldb::ReadOptions{}, std::string(1, '\0') + "format", &format).ok());
   EXPECT_EQ(format, "2");
+  // Nothing of the index is left in the log's database.
+  std::unique_ptr<leveldb::Iterator> it{db->NewIterator(leveldb::ReadOptions{})};
+  for (it->SeekToFirst(); it->Valid(); it->Next())
+    EXPECT_TRUE(it->key()[0] != 'e' && it->key()[0] != 'd') << it->key().ToString();
 }
 
 } // namespace
