@@ -8,6 +8,7 @@
 #include <leveldb/filter_policy.h>
 #include <leveldb/write_batch.h>
 
+#include "background_env.hpp"
 #include "esr/persistence/storage.hpp"
 
 namespace esr::persistence::detail {
@@ -21,6 +22,10 @@ namespace esr::persistence::detail {
 /// down the levels instead of merging them with the index's random keys.
 struct leveldb_db {
   leveldb_options opts;
+  /// Background threads of the two databases (see background_env.hpp);
+  /// declared before them: they outlive the databases.
+  std::unique_ptr<background_env> log_env;
+  std::unique_ptr<background_env> index_env;
   std::unique_ptr<leveldb::Cache> cache;
   std::unique_ptr<const leveldb::FilterPolicy> filter;
   std::unique_ptr<leveldb::DB> index;

@@ -71,8 +71,12 @@ caf::expected<storage> open_leveldb(const leveldb_options& opts) {
   lo.block_cache = handle->cache.get();
   lo.filter_policy = handle->filter.get();
   lo.max_file_size = 8u << 20;
-  if (opts.env != nullptr)
-    lo.env = opts.env;
+  // Each database gets its own background thread, apart from each other
+  // and from every other LevelDB database in the process.
+  auto* base = opts.env != nullptr ? opts.env : leveldb::Env::Default();
+  handle->log_env = std::make_unique<detail::background_env>(base, "esr-ldb-log");
+  handle->index_env = std::make_unique<detail::background_env>(base, "esr-ldb-index");
+  lo.env = handle->log_env.get();
   leveldb::DB* raw = nullptr;
   auto st = leveldb::DB::Open(lo, opts.path, &raw);
   if (!st.ok())
@@ -81,7 +85,8 @@ caf::expected<storage> open_leveldb(const leveldb_options& opts) {
   // The stream index (see leveldb_db.hpp): small entries, a small memtable.
   auto io = lo;
   io.create_if_missing = true;
-  io.write_buffer_size = std::min<size_t>(opts.write_buffer_bytes, 4u << 20);
+  io.env = handle->index_env.get();
+  io.write_buffer_size = std::min<size_t>(opts.write_buffer_bytes, 16u << 20);
   leveldb::DB* raw_index = nullptr;
   st = leveldb::DB::Open(io, opts.path + "/index", &raw_index);
   if (!st.ok())

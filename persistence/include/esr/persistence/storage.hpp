@@ -20,7 +20,8 @@ namespace esr::persistence {
 
 /// Options of a LevelDB-backed store (the shape of LevelDB's own Options).
 struct leveldb_options {
-  /// Directory of the database. Required.
+  /// Directory of the database. Required. The stream index is a second
+  /// LevelDB database in its subdirectory "index" (see README, on-disk format).
   std::string path;
   /// Create the database if it does not exist. Default: true.
   bool create_if_missing = true;
