@@ -12,13 +12,13 @@
 //                  | snapshot_key | side_key
 //   index_db_key  := meta_key | event_key | deleted_key
 //   meta_key      := 0x00 meta_name                     -> meta value
-//   name_key      := 'n' shard persistence_id           -> stream_id
-//   id_key        := 'i' stream_id                      -> persistence_id
+//   name_key      := 'N' shard persistence_id           -> stream_id
+//   id_key        := 'I' stream_id                      -> persistence_id
 //   event_key     := 'e' stream_id last_seq             -> index_entry
 //   global_key    := 'g' global_position                -> event_record
 //   deleted_key   := 'd' stream_id                      -> deleted_to:be64
-//   snapshot_key  := 'p' shard persistence_id 0x00 sequence_nr -> snapshot_record
-//   side_key      := 'x' user_key                       -> user value
+//   snapshot_key  := 'P' shard persistence_id 0x00 sequence_nr -> snapshot_record
+//   side_key      := 'X' user_key                       -> user value
 //
 //   shard         := be16   stable_hash(persistence_id) mod shard_count
 //   stream_id     := be64   = shard << 48 | per-shard counter (1-based)
@@ -51,11 +51,16 @@
 // into the memtable beside every log record, and those keys made every
 // level-0 file overlap the whole key range, so LevelDB's compaction
 // rewrote the log over and over. Alone, the log's keys only grow and its
-// files move down the levels untouched.
+// files move down the levels untouched. For the same reason every other key
+// space of the log's database sorts below the log ('g'): a file holding
+// names, snapshots or side keys besides log records then overlaps older
+// files only, never the ones written after it.
 //
 // Format "1" stores (one index entry per atomic write, in the log's
-// database, no index database) are upgraded on open: their index entries
-// and deletion markers are moved to the index database.
+// database, no index database; names, ids, snapshots and side keys tagged
+// 'n', 'i', 'p', 'x', above the log) are upgraded on open: their index
+// entries and deletion markers move to the index database, the other keys
+// get their new tags.
 //
 // Replay seeks the log once per run and iterates it from there; consecutive
 // runs that are also consecutive in the log need no seek at all. The last
@@ -80,13 +85,13 @@
 namespace esr::persistence::detail {
 
 inline constexpr char meta_tag = '\0';
-inline constexpr char name_tag = 'n';
-inline constexpr char id_tag = 'i';
+inline constexpr char name_tag = 'N';
+inline constexpr char id_tag = 'I';
 inline constexpr char event_tag = 'e';
 inline constexpr char global_tag = 'g';
 inline constexpr char deleted_tag = 'd';
-inline constexpr char snapshot_tag = 'p';
-inline constexpr char side_tag = 'x';
+inline constexpr char snapshot_tag = 'P';
+inline constexpr char side_tag = 'X';
 
 /// Appends `v` big-endian to `out`.
 void put_be64(std::string& out, uint64_t v);

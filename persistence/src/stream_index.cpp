@@ -114,6 +114,34 @@ caf::error leveldb_journal::upgrade_format_1(uint64_t last) {
   }
   if (!it->status().ok())
     return from_status(it->status(), "upgrading the store's format");
+  // Names, ids, snapshots and side keys: from the tags above the log's to
+  // those below it (see key_codec.hpp).
+  auto retag = [](char t) -> char {
+    switch (t) {
+      case 'i': return id_tag;
+      case 'n': return name_tag;
+      case 'p': return snapshot_tag;
+      case 'x': return side_tag;
+      default: return 0;
+    }
+  };
+  for (it->Seek(std::string(1, 'i')); it->Valid(); it->Next()) {
+    auto key = it->key();
+    auto t = retag(key[0]);
+    if (t == 0)
+      continue;
+    std::string moved{key.data(), key.size()};
+    moved[0] = t;
+    batch.Put(moved, it->value());
+    batch.Delete(key);
+    if (++n % chunk == 0) {
+      if (auto err = from_status(db_->write({}, &batch), "upgrading the store's format"))
+        return err;
+      batch.Clear();
+    }
+  }
+  if (!it->status().ok())
+    return from_status(it->status(), "upgrading the store's format");
   batch.Put(meta_key("format"), "2");
   return from_status(db_->write(synced, &batch), "upgrading the store's format");
 }

@@ -218,7 +218,10 @@ TEST(stream_index, a_format_1_store_is_read_and_upgraded) {
       auto pid = "stream-" + std::to_string(i % 3);
       auto payload = pid + "#" + std::to_string(m.payloads[pid].size() + 1);
       m.payloads[pid].push_back(payload);
-      ESR_ASSERT_OK(s->events->write(single(pid, "happened", payload)));
+      auto w = single(pid, "happened", payload);
+      if (i == 0)
+        w.side_writes.push_back({"saga/outbox/1", std::string{"pending"}});
+      ESR_ASSERT_OK(s->events->write(std::move(w)));
     }
   }
   ESR_ASSERT_NO_ERROR(s_delete_first_two(b));
@@ -240,6 +243,20 @@ TEST(stream_index, a_format_1_store_is_read_and_upgraded) {
         ++moved;
       }
     ASSERT_GE(moved, 4u); // three streams' entries and a deletion marker
+    // Names, ids and side keys had lower-case tags, above the log's.
+    std::unique_ptr<leveldb::Iterator> main_it{db->NewIterator(leveldb::ReadOptions{})};
+    size_t retagged = 0;
+    for (main_it->SeekToFirst(); main_it->Valid(); main_it->Next()) {
+      auto k = main_it->key().ToString();
+      if (k[0] != 'N' && k[0] != 'I' && k[0] != 'X')
+        continue;
+      batch.Delete(k);
+      k[0] = static_cast<char>(k[0] - 'A' + 'a');
+      batch.Put(k, main_it->value());
+      ++retagged;
+    }
+    main_it.reset();
+    ASSERT_GE(retagged, 7u); // three names, three ids, a side key
     batch.Put(std::string(1, '\0') + "format", "1");
     ASSERT_TRUE(db->Write(leveldb::WriteOptions{}, &batch).ok());
     it.reset();
@@ -251,6 +268,9 @@ TEST(stream_index, a_format_1_store_is_read_and_upgraded) {
     auto s = b.open();
     ESR_ASSERT_OK(s);
     ASSERT_NO_FATAL_FAILURE(expect_matches(*s->events, m, rng));
+    auto side = s->events->get_side("saga/outbox/1");
+    ESR_ASSERT_OK(side);
+    EXPECT_EQ(side->value_or("missing"), "pending");
     ASSERT_NO_FATAL_FAILURE(write_some(*s->events, m, rng, 10));
     ASSERT_NO_FATAL_FAILURE(expect_matches(*s->events, m, rng));
   }
@@ -263,7 +283,8 @@ TEST(stream_index, a_format_1_store_is_read_and_upgraded) {
   // Nothing of the index is left in the log's database.
   std::unique_ptr<leveldb::Iterator> it{db->NewIterator(leveldb::ReadOptions{})};
   for (it->SeekToFirst(); it->Valid(); it->Next())
-    EXPECT_TRUE(it->key()[0] != 'e' && it->key()[0] != 'd') << it->key().ToString();
+    EXPECT_TRUE(std::string("deinpx").find(it->key()[0]) == std::string::npos)
+      << it->key().ToString();
 }
 
 } // namespace
