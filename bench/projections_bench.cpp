@@ -1,7 +1,8 @@
 // esr-bench projections: how fast subscriptions and projections catch up
 // from the journal, and how far a live projection lags behind the writers
-// under the aggregate benchmark's load (1,024 single-event writes in flight
-// over 10,000 streams, sync mode), with the raw LevelDB ceiling measured in
+// under the aggregate benchmark's load (its counter aggregates driven the
+// same way: 1,024 commands in flight over 10,000 aggregates, one durable
+// event per command, sync mode), with the raw LevelDB ceiling measured in
 // the same run.
 #include <algorithm>
 #include <atomic>
@@ -12,7 +13,15 @@
 #include <thread>
 #include <vector>
 
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include "aggregate_load.hpp"
 #include "bench_util.hpp"
+#include "caf_tuning.hpp"
+#include "esr/actors/errc.hpp"
+#include "esr/runtime/aggregates/registry.hpp"
 #include "esr/persistence/error.hpp"
 #include "esr/persistence/storage.hpp"
 #include "esr/runtime/bus/error.hpp"
@@ -181,55 +190,32 @@ caf::expected<live_result> measure_live(const args& a, double seconds, int in_fl
     = projections::projection_runner::start(bus, *views, last_seq_projection("v"), po);
   if (!runner)
     return std::move(runner.error());
-  // The write load: `in_flight_max` single-event writes in flight.
-  std::mutex m;
-  std::condition_variable cv;
-  int in_flight = 0;
-  uint64_t acked = 0;
-  uint64_t next_stream = 0;
-  auto t0 = std::chrono::steady_clock::now();
-  double warmup = std::min(1.0, seconds / 4);
-  uint64_t acked_at_warmup = 0;
-  double t_warm = 0;
-  for (;;) {
-    int n = 0;
-    {
-      std::unique_lock<std::mutex> lock{m};
-      cv.wait(lock, [&] { return in_flight < in_flight_max; });
-      auto elapsed = seconds_since(t0);
-      if (!sampling && elapsed >= warmup) {
-        sampling = true;
-        acked_at_warmup = acked;
-        t_warm = elapsed;
-      }
-      if (elapsed >= seconds)
-        break;
-      n = in_flight_max - in_flight;
-      in_flight += n;
-    }
-    std::vector<atomic_write> ws;
-    for (int k = 0; k < n; ++k) {
-      atomic_write w;
-      w.persistence_id = "live-" + std::to_string(next_stream++ % streams);
-      event_envelope e;
-      e.event_type = "bench.Event";
-      e.payload = payload;
-      w.events.push_back(std::move(e));
-      ws.push_back(std::move(w));
-    }
-    j.write_async(std::move(ws), [&, n](write_outcomes) {
-      std::lock_guard<std::mutex> lock{m};
-      in_flight -= n;
-      acked += static_cast<uint64_t>(n);
-      cv.notify_one();
-    });
-  }
-  sampling = false;
+  // The load of `esr-bench aggregates`: `in_flight_max` commands in flight
+  // to `streams` counter aggregates, one durable event each.
   {
-    std::unique_lock<std::mutex> lock{m};
-    r.write_events_per_s = static_cast<double>(acked - acked_at_warmup)
-                           / (seconds_since(t0) - t_warm);
-    cv.wait(lock, [&] { return in_flight == 0; });
+    caf::actor_system_config cfg;
+    actors::register_errors(cfg);
+    apply_scheduler_options(cfg, a);
+    caf::actor_system sys{cfg};
+    auto reg = runtime::aggregates::aggregate_registry::start(sys, *st, {make_type("live", 0)});
+    if (!reg)
+      return std::move(reg.error());
+    auto ids = make_ids(streams, "s");
+    double warmup = std::min(1.0, seconds / 4);
+    std::thread sampler{[&] {
+      std::this_thread::sleep_for(std::chrono::duration<double>(warmup));
+      sampling = true;
+    }};
+    auto load = run_load(sys, *reg, "live", ids, command{incr{1}}, UINT64_MAX,
+                         static_cast<size_t>(in_flight_max), false,
+                         std::chrono::milliseconds{static_cast<int64_t>(seconds * 1000)});
+    sampler.join();
+    sampling = false;
+    r.write_events_per_s = load.per_s;
+    reg->stop();
+    caf::scoped_actor self{sys};
+    for (auto& s : reg->shards())
+      self->wait_for(s);
   }
   if (auto err = (*runner)->wait_caught_up(std::chrono::minutes{1}))
     return err;
@@ -295,7 +281,7 @@ int run(const args& a) {
               "subscription catch-up from position 1", catchup->subscription);
   std::printf("  %-52s %12.0f events/s\n", "projection catch-up into the LevelDB view store",
               catchup->projection);
-  std::printf("\n  live, %d writes in flight over %zu streams, sync: %.0f events/s written\n",
+  std::printf("\n  live, %d commands in flight over %zu aggregates, sync: %.0f events/s written\n",
               in_flight, streams, live->write_events_per_s);
   std::printf("  projection lag, durable commit -> view committed: p50 %.2f ms, p99 %.2f ms"
               " (goal <= 10), p99.9 %.2f ms, max %.2f ms (%zu samples)\n",
