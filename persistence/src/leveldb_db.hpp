@@ -46,31 +46,34 @@ struct leveldb_db {
   /// step with the file and make the log unreadable on reopen ("bad record
   /// length"), taking acknowledged writes with it. Thread-safe.
   leveldb::Status write(const leveldb::WriteOptions& wo, leveldb::WriteBatch* batch) {
-    std::lock_guard<std::mutex> guard{write_mutex_};
-    if (write_failed_)
-      return leveldb::Status::IOError("an earlier write to the store failed; reopen it");
-    auto st = db->Write(wo, batch);
-    if (!st.ok())
-      write_failed_ = true;
-    return st;
+    return log_latch_.write(*db, wo, batch);
   }
 
   /// As write(), to the index database (with its own failure latch).
   leveldb::Status write_index(const leveldb::WriteOptions& wo, leveldb::WriteBatch* batch) {
-    std::lock_guard<std::mutex> guard{index_mutex_};
-    if (index_failed_)
-      return leveldb::Status::IOError("an earlier write to the index failed; reopen the store");
-    auto st = index->Write(wo, batch);
-    if (!st.ok())
-      index_failed_ = true;
-    return st;
+    return index_latch_.write(*index, wo, batch);
   }
 
 private:
-  std::mutex write_mutex_;
-  bool write_failed_ = false;
-  std::mutex index_mutex_;
-  bool index_failed_ = false;
+  /// Writes to one database until the first failure, then refuses.
+  struct latch {
+    std::mutex mtx;
+    bool failed = false;
+
+    leveldb::Status write(leveldb::DB& to, const leveldb::WriteOptions& wo,
+                          leveldb::WriteBatch* batch) {
+      std::lock_guard<std::mutex> guard{mtx};
+      if (failed)
+        return leveldb::Status::IOError("an earlier write to the store failed; reopen it");
+      auto st = to.Write(wo, batch);
+      if (!st.ok())
+        failed = true;
+      return st;
+    }
+  };
+
+  latch log_latch_;
+  latch index_latch_;
 };
 
 /// Turns a failed LevelDB status into an esr error; `what` names the operation.

@@ -83,17 +83,21 @@ caf::error leveldb_journal::upgrade_format_1(uint64_t last) {
   auto in_index = [](const leveldb::Slice& k) {
     return !k.empty() && (k[0] == event_tag || k[0] == deleted_tag);
   };
-  constexpr size_t chunk = 4096;
   std::unique_ptr<leveldb::Iterator> it{db_->db->NewIterator(leveldb::ReadOptions{})};
   leveldb::WriteBatch batch;
   size_t n = 0;
+  // Writes `batch` every 4,096 keys, to the index or the log's database.
+  auto step = [&](bool to_index) -> caf::error {
+    if (++n % 4096 != 0)
+      return caf::none;
+    auto st = to_index ? db_->write_index({}, &batch) : db_->write({}, &batch);
+    batch.Clear();
+    return from_status(st, "upgrading the store's format");
+  };
   for (it->Seek(std::string(1, deleted_tag)); it->Valid() && in_index(it->key()); it->Next()) {
     batch.Put(it->key(), it->value());
-    if (++n % chunk == 0) {
-      if (auto err = from_status(db_->write_index({}, &batch), "upgrading the store's format"))
-        return err;
-      batch.Clear();
-    }
+    if (auto err = step(true))
+      return err;
   }
   if (!it->status().ok())
     return from_status(it->status(), "upgrading the store's format");
@@ -103,17 +107,11 @@ caf::error leveldb_journal::upgrade_format_1(uint64_t last) {
   if (auto err = from_status(db_->write_index(synced, &batch), "upgrading the store's format"))
     return err;
   batch.Clear();
-  n = 0;
   for (it->Seek(std::string(1, deleted_tag)); it->Valid() && in_index(it->key()); it->Next()) {
     batch.Delete(it->key());
-    if (++n % chunk == 0) {
-      if (auto err = from_status(db_->write({}, &batch), "upgrading the store's format"))
-        return err;
-      batch.Clear();
-    }
+    if (auto err = step(false))
+      return err;
   }
-  if (!it->status().ok())
-    return from_status(it->status(), "upgrading the store's format");
   // Names, ids, snapshots and side keys: from the tags above the log's to
   // those below it (see key_codec.hpp).
   auto retag = [](char t) -> char {
@@ -134,11 +132,8 @@ caf::error leveldb_journal::upgrade_format_1(uint64_t last) {
     moved[0] = t;
     batch.Put(moved, it->value());
     batch.Delete(key);
-    if (++n % chunk == 0) {
-      if (auto err = from_status(db_->write({}, &batch), "upgrading the store's format"))
-        return err;
-      batch.Clear();
-    }
+    if (auto err = step(false))
+      return err;
   }
   if (!it->status().ok())
     return from_status(it->status(), "upgrading the store's format");
