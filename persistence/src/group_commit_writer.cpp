@@ -9,7 +9,8 @@
 //
 // The stream index is not part of the group's batch: each group adds its
 // runs to the in-memory index tail once durable, and the tail is written out
-// in one sorted batch every index_flush_events events (stream_index.cpp).
+// in sorted parts between groups every index_flush_events events
+// (stream_index.cpp).
 //
 // Durability modes: sync (fsync per group), periodic (groups written without
 // fsync are parked until the next fsync, at most sync_interval later), none
@@ -87,7 +88,7 @@ void leveldb_journal::run_writer() {
     {
       std::unique_lock<std::mutex> lock{queue_mutex_};
       auto ready = [this] { return stopping_ || !queue_.empty(); };
-      if (flushing_.load() && parked_.empty())
+      if (flushing_.load())
         ; // go on with the index flush in progress
       else if (periodic && !parked_.empty())
         queue_cv_.wait_until(lock, last_sync_ + db_->opts.sync_interval, ready);
@@ -117,9 +118,10 @@ void leveldb_journal::run_writer() {
       std::lock_guard<std::mutex> guard{streams_mutex_};
       due = tail_events_ >= db_->opts.index_flush_events;
     }
-    // The index goes out in parts between groups. An error leaves the tail
-    // in memory (readers still find it); the store refuses writes from now.
-    if (due && parked_.empty()) {
+    // The index goes out in parts between groups; the tail holds durable
+    // runs only, so parked groups need not wait. An error leaves the tail in
+    // memory (readers still find it); the store refuses writes from now.
+    if (due) {
       std::unique_lock<std::mutex> flush_lock{flush_mutex_, std::try_to_lock};
       if (flush_lock.owns_lock())
         flush_step_locked(index_flush_part);

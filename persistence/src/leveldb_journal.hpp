@@ -137,10 +137,11 @@ private:
   /// REQUIRES: streams_mutex_ held.
   void add_to_tail_locked(const run_list& runs);
 
-  /// Writes every tail run into the LevelDB index in one sorted batch, with
-  /// `indexed_through`, and drops them from memory. Not synced: the index is
-  /// derived from the log and rebuilt from it after a crash. Called by the
-  /// writer thread (after a group, at shutdown) and by delete_up_to.
+  /// Writes every tail run into the index database in sorted parts, the
+  /// last with `indexed_through` (synced; the other parts are not: the index
+  /// is derived from the log and rebuilt from it after a crash), and drops
+  /// them from memory. Called at shutdown and by delete_up_to; the writer
+  /// thread flushes part by part with flush_step_locked().
   caf::error flush_index();
   /// flush_index() with flush_mutex_ held.
   caf::error flush_index_locked();
