@@ -243,31 +243,23 @@ caf::error leveldb_journal::delete_up_to(std::string_view pid, uint64_t to) {
   leveldb::WriteBatch batch;
   std::unique_ptr<leveldb::Iterator> it{db_->index->NewIterator(leveldb::ReadOptions{})};
   auto prefix = stream_index_prefix(id);
+  std::vector<index_run> runs;
   for (it->Seek(event_key(id, 0)); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     auto key = it->key();
-    auto value = it->value();
-    if (key.size() != 17 || value.empty() || value.size() % 16 != 0)
+    if (!decode_entry(key, it->value(), runs))
       return make_error(errc::corruption, "stream index entry", std::string{pid});
-    if (get_be64(value.data()) > to)
+    if (runs.front().first_seq > to)
       break;
-    auto last = get_be64(key.data() + 9);
-    if (last <= to) {
+    if (runs.back().last_seq <= to) {
       batch.Delete(key);
       continue;
     }
     std::string kept;
-    auto n = value.size() / 16;
-    for (size_t i = 0; i < n; ++i) {
-      auto first = get_be64(value.data() + 16 * i);
-      auto end = i + 1 < n ? get_be64(value.data() + 16 * (i + 1)) - 1 : last;
-      auto pos = get_be64(value.data() + 16 * i + 8);
-      if (end <= to)
+    for (auto& r : runs) {
+      if (r.last_seq <= to)
         continue;
-      if (first <= to) {
-        pos += to + 1 - first;
-        first = to + 1;
-      }
-      append_index_run(kept, first, pos);
+      auto skip = r.first_seq <= to ? to + 1 - r.first_seq : 0;
+      append_index_run(kept, r.first_seq + skip, r.first_pos + skip);
     }
     // Not the last one to look at: after a crash during an index flush a
     // later entry may repeat runs of this one (see stream_index.cpp).

@@ -161,6 +161,11 @@ private:
   caf::error visit_runs(uint64_t id, uint64_t from, const std::vector<index_run>& tail,
                         const std::function<bool(const index_run&)>& f);
 
+  /// Decodes the index entry `key` -> `value` (see key_codec.hpp) into
+  /// `runs`, replacing its contents. Returns false if it is malformed.
+  static bool decode_entry(const leveldb::Slice& key, const leveldb::Slice& value,
+                           std::vector<index_run>& runs);
+
   // -- writer (group_commit_writer.cpp) --------------------------------------
 
   void run_writer();

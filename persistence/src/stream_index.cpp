@@ -260,6 +260,24 @@ caf::error leveldb_journal::flush_step_locked(size_t max_entries) {
   return caf::none;
 }
 
+bool leveldb_journal::decode_entry(const leveldb::Slice& key, const leveldb::Slice& value,
+                                   std::vector<index_run>& runs) {
+  runs.clear();
+  if (key.size() != 17 || value.empty() || value.size() % 16 != 0)
+    return false;
+  auto last = get_be64(key.data() + 9);
+  auto n = value.size() / 16;
+  for (size_t i = 0; i < n; ++i) {
+    index_run r{get_be64(value.data() + 16 * i),
+                i + 1 < n ? get_be64(value.data() + 16 * (i + 1)) - 1 : last,
+                get_be64(value.data() + 16 * i + 8)};
+    if (r.first_seq == 0 || r.first_seq > r.last_seq)
+      return false;
+    runs.push_back(r);
+  }
+  return true;
+}
+
 caf::error leveldb_journal::visit_runs(uint64_t id, uint64_t from,
                                        const std::vector<index_run>& tail,
                                        const std::function<bool(const index_run&)>& f) {
@@ -267,22 +285,13 @@ caf::error leveldb_journal::visit_runs(uint64_t id, uint64_t from,
   auto prefix = stream_index_prefix(id);
   // Entries are keyed by their last sequence number: the first one at or
   // after `from` is the first that can hold it.
+  std::vector<index_run> runs;
   for (it->Seek(event_key(id, from)); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    auto key = it->key();
-    auto value = it->value();
-    if (key.size() != 17 || value.empty() || value.size() % 16 != 0)
+    if (!decode_entry(it->key(), it->value(), runs))
       return make_error(errc::corruption, "stream index entry of stream id", id);
-    auto last = get_be64(key.data() + 9);
-    auto n = value.size() / 16;
-    for (size_t i = 0; i < n; ++i) {
-      index_run r{get_be64(value.data() + 16 * i),
-                  i + 1 < n ? get_be64(value.data() + 16 * (i + 1)) - 1 : last,
-                  get_be64(value.data() + 16 * i + 8)};
-      if (r.first_seq == 0 || r.first_seq > r.last_seq)
-        return make_error(errc::corruption, "stream index entry of stream id", id);
+    for (auto& r : runs)
       if (r.last_seq >= from && !f(r))
         return caf::none;
-    }
   }
   if (!it->status().ok())
     return from_status(it->status(), "reading the stream index");
