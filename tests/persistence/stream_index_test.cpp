@@ -149,13 +149,25 @@ TEST(stream_index, a_store_that_was_not_closed_rebuilds_its_index_from_the_log) 
   EXPECT_EQ(all->events.size(), total);
 }
 
+/// Opens the LevelDB database at `path` directly (nullptr on failure), to
+/// look at or arrange a store's keys the way a crash or an old release would.
+std::unique_ptr<leveldb::DB> open_raw(const std::string& path) {
+  leveldb::DB* raw = nullptr;
+  if (!leveldb::DB::Open(leveldb::Options{}, path, &raw).ok())
+    return nullptr;
+  return std::unique_ptr<leveldb::DB>{raw};
+}
+
+/// The key of the meta record `name` (see key_codec.hpp).
+std::string meta(const std::string& name) {
+  return std::string(1, '\0') + name;
+}
+
 /// Sets the store's index checkpoint (`indexed_through`) with raw LevelDB.
 void set_checkpoint(const std::string& path, const std::string& value) {
-  leveldb::DB* raw = nullptr;
-  ASSERT_TRUE(leveldb::DB::Open(leveldb::Options{}, path + "/index", &raw).ok());
-  std::unique_ptr<leveldb::DB> db{raw};
-  ASSERT_TRUE(db->Put(leveldb::WriteOptions{}, std::string(1, '\0') + "indexed_through", value)
-                .ok());
+  auto db = open_raw(path + "/index");
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(db->Put(leveldb::WriteOptions{}, meta("indexed_through"), value).ok());
 }
 
 TEST(stream_index, index_parts_written_before_a_crash_are_indexed_again_without_harm) {
@@ -241,11 +253,9 @@ TEST(stream_index, a_format_1_store_is_read_and_upgraded) {
   {
     // Make it a format "1" store: the index entries and deletion markers in
     // the log's database, no index database, format "1".
-    leveldb::DB* raw = nullptr;
-    ASSERT_TRUE(leveldb::DB::Open(leveldb::Options{}, b.path() + "/index", &raw).ok());
-    std::unique_ptr<leveldb::DB> index{raw};
-    ASSERT_TRUE(leveldb::DB::Open(leveldb::Options{}, b.path(), &raw).ok());
-    std::unique_ptr<leveldb::DB> db{raw};
+    auto index = open_raw(b.path() + "/index");
+    auto db = open_raw(b.path());
+    ASSERT_TRUE(index && db);
     leveldb::WriteBatch batch;
     std::unique_ptr<leveldb::Iterator> it{index->NewIterator(leveldb::ReadOptions{})};
     size_t moved = 0;
@@ -269,7 +279,7 @@ TEST(stream_index, a_format_1_store_is_read_and_upgraded) {
     }
     main_it.reset();
     ASSERT_GE(retagged, 7u); // three names, three ids, a side key
-    batch.Put(std::string(1, '\0') + "format", "1");
+    batch.Put(meta("format"), "1");
     ASSERT_TRUE(db->Write(leveldb::WriteOptions{}, &batch).ok());
     it.reset();
     index.reset();
@@ -286,11 +296,10 @@ TEST(stream_index, a_format_1_store_is_read_and_upgraded) {
     ASSERT_NO_FATAL_FAILURE(write_some(*s->events, m, rng, 10));
     ASSERT_NO_FATAL_FAILURE(expect_matches(*s->events, m, rng));
   }
-  leveldb::DB* raw = nullptr;
-  ASSERT_TRUE(leveldb::DB::Open(leveldb::Options{}, b.path(), &raw).ok());
-  std::unique_ptr<leveldb::DB> db{raw};
+  auto db = open_raw(b.path());
+  ASSERT_TRUE(db);
   std::string format;
-  ASSERT_TRUE(db->Get(leveldb::ReadOptions{}, std::string(1, '\0') + "format", &format).ok());
+  ASSERT_TRUE(db->Get(leveldb::ReadOptions{}, meta("format"), &format).ok());
   EXPECT_EQ(format, "2");
   // Nothing of the index is left in the log's database.
   std::unique_ptr<leveldb::Iterator> it{db->NewIterator(leveldb::ReadOptions{})};
