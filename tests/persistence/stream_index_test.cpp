@@ -71,6 +71,16 @@ void write_some(journal& j, model& m, std::mt19937_64& rng, int writes) {
   }
 }
 
+/// Deletes the first half (and one) of each stream in `pids`, in `j` and
+/// in the model.
+void delete_first_halves(journal& j, model& m, std::initializer_list<const char*> pids) {
+  for (auto pid : pids) {
+    auto to = m.payloads[pid].size() / 2 + 1;
+    ESR_ASSERT_NO_ERROR(j.delete_up_to(pid, to));
+    m.deleted[pid] = to;
+  }
+}
+
 /// Writes, deletes and reopens with an index flush every few writes in
 /// durability mode `mode`, checking every stream against the model.
 void check_flushes_deletions_reopens(durability_mode mode) {
@@ -87,11 +97,7 @@ void check_flushes_deletions_reopens(durability_mode mode) {
       ASSERT_NO_FATAL_FAILURE(expect_matches(*s->events, m, rng));
     }
     // Deletions that end inside packed index entries and inside the tail.
-    for (auto pid : {"stream-1", "stream-3"}) {
-      auto to = m.payloads[pid].size() / 2 + 1;
-      ESR_ASSERT_NO_ERROR(s->events->delete_up_to(pid, to));
-      m.deleted[pid] = to;
-    }
+    ASSERT_NO_FATAL_FAILURE(delete_first_halves(*s->events, m, {"stream-1", "stream-3"}));
     ASSERT_NO_FATAL_FAILURE(expect_matches(*s->events, m, rng));
     ASSERT_NO_FATAL_FAILURE(write_some(*s->events, m, rng, 23));
     ASSERT_NO_FATAL_FAILURE(expect_matches(*s->events, m, rng));
@@ -189,11 +195,7 @@ TEST(stream_index, index_parts_written_before_a_crash_are_indexed_again_without_
   auto s = b.open();
   ESR_ASSERT_OK(s);
   ASSERT_NO_FATAL_FAILURE(expect_matches(*s->events, m, rng));
-  for (auto pid : {"stream-2", "stream-4"}) {
-    auto to = m.payloads[pid].size() / 2 + 1;
-    ESR_ASSERT_NO_ERROR(s->events->delete_up_to(pid, to));
-    m.deleted[pid] = to;
-  }
+  ASSERT_NO_FATAL_FAILURE(delete_first_halves(*s->events, m, {"stream-2", "stream-4"}));
   ASSERT_NO_FATAL_FAILURE(expect_matches(*s->events, m, rng));
   ASSERT_NO_FATAL_FAILURE(write_some(*s->events, m, rng, 10));
   ASSERT_NO_FATAL_FAILURE(expect_matches(*s->events, m, rng));
