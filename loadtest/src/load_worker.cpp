@@ -90,13 +90,18 @@ bool load_worker::send_one(int64_t intended_ns) {
   pending_.emplace(reply_tag, pending{intended_ns, timeout > 0 ? now_ns() + timeout : INT64_MAX,
                                       cmd.tag, measured});
   runtime::aggregates::send_tagged(this, conf_->registry, std::move(cmd.envelope), reply_tag);
-  if (timeout > 0 && !sweep_scheduled_) {
-    sweep_scheduled_ = true;
-    // A tenth of the timeout, within 10 ms .. 1 s: how late a timeout fires.
-    auto every = std::clamp<int64_t>(timeout / 10, 10'000'000, 1'000'000'000);
-    delayed_send(this, std::chrono::nanoseconds{every}, sweep_atom::value);
-  }
+  if (timeout > 0)
+    schedule_sweep();
   return true;
+}
+
+void load_worker::schedule_sweep() {
+  if (sweep_scheduled_)
+    return;
+  sweep_scheduled_ = true;
+  // A tenth of the timeout, within 10 ms .. 1 s: how late a timeout fires.
+  auto every = std::clamp<int64_t>(conf_->timeout.count() / 10, 10'000'000, 1'000'000'000);
+  delayed_send(this, std::chrono::nanoseconds{every}, sweep_atom::value);
 }
 
 void load_worker::on_reply(actors::tagged_reply& r) {
@@ -128,11 +133,8 @@ void load_worker::sweep() {
   for (auto& p : expired)
     on_done(p.intended_ns, p.measured, p.tag,
             caf::expected<actors::command_reply>{caf::make_error(caf::sec::request_timeout)});
-  if (!pending_.empty() && !sweep_scheduled_) {
-    sweep_scheduled_ = true;
-    auto every = std::clamp<int64_t>(conf_->timeout.count() / 10, 10'000'000, 1'000'000'000);
-    delayed_send(this, std::chrono::nanoseconds{every}, sweep_atom::value);
-  }
+  if (!pending_.empty())
+    schedule_sweep();
 }
 
 void load_worker::on_done(int64_t intended_ns, bool measured, command_tag tag,

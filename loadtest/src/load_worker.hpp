@@ -87,6 +87,8 @@ private:
                caf::expected<actors::command_reply> outcome);
   void on_reply(actors::tagged_reply& r);
   void sweep();
+  /// Schedules sweep() once, a tenth of the timeout from now.
+  void schedule_sweep();
 
   /// A command in flight.
   struct pending {
