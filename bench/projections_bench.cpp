@@ -6,7 +6,6 @@
 // the same run.
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
 #include <cstdio>
 #include <mutex>
 #include <string>
@@ -155,7 +154,7 @@ struct publish_log {
 };
 
 caf::expected<live_result> measure_live(const args& a, double seconds, int in_flight_max,
-                                        size_t streams, const std::string& payload) {
+                                        size_t streams) {
   auto st = open_store(fresh_dir(a, "live"), durability_mode::sync);
   if (!st)
     return std::move(st.error());
@@ -245,7 +244,7 @@ int run(const args& a) {
     std::fprintf(stderr, "esr-bench: %s\n", runtime::bus::render(catchup.error()).c_str());
     return 1;
   }
-  auto live = measure_live(a, seconds, in_flight, streams, payload);
+  auto live = measure_live(a, seconds, in_flight, streams);
   if (!live) {
     std::fprintf(stderr, "esr-bench: %s\n", runtime::bus::render(live.error()).c_str());
     return 1;
