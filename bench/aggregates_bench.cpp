@@ -119,14 +119,6 @@ bool write_history(persistence::storage& st, const std::string& pid, uint64_t ev
   return true;
 }
 
-/// CPU seconds (user + system) this process used so far.
-double cpu_seconds() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  auto tv = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
-  return tv(ru.ru_utime) + tv(ru.ru_stime);
-}
-
 /// Bytes the program has allocated and not freed: jemalloc's
 /// stats.allocated when esr-bench runs on jemalloc (see
 /// esr_use_program_allocator), else glibc's mallinfo2.

@@ -6,6 +6,8 @@
 #include <memory>
 #include <random>
 
+#include <sys/resource.h>
+
 #include <leveldb/db.h>
 #include <leveldb/write_batch.h>
 
@@ -94,6 +96,13 @@ double quantile(const std::vector<double>& sorted, double q) {
     return 0;
   auto idx = static_cast<size_t>(q * static_cast<double>(sorted.size() - 1) + 0.5);
   return sorted[std::min(idx, sorted.size() - 1)];
+}
+
+double cpu_seconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  auto tv = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+  return tv(ru.ru_utime) + tv(ru.ru_stime);
 }
 
 } // namespace esr::bench

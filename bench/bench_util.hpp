@@ -29,6 +29,9 @@ void remove_dir(const std::string& path);
 std::string make_payload(size_t n, uint64_t seed);
 
 /// Seconds elapsed since `t0`.
+/// CPU seconds (user + system, all threads) this process used so far.
+double cpu_seconds();
+
 inline double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }

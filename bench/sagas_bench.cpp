@@ -50,6 +50,7 @@ struct saga_result {
   double p99_ms = 0;
   uint64_t groups = 0; ///< Journal group commits during the run.
   uint64_t events = 0; ///< Events stored during the run.
+  double cpu_us_per_completion = 0; ///< All threads' CPU during the run.
   bool ok = false;
 };
 
@@ -116,6 +117,7 @@ saga_result run_orders(const args& a, size_t n, int skus, persistence::durabilit
       (void) client.call<StockLevel>("inventory", st.sku(), inventory_command{st});
     }
     auto before = store->events->stats();
+    auto cpu0 = cpu_seconds();
     auto t0 = clock_type::now();
     for (size_t i = 0; i < n; ++i) {
       PlaceOrder p;
@@ -138,6 +140,7 @@ saga_result run_orders(const args& a, size_t n, int skus, persistence::durabilit
     std::unique_lock<std::mutex> lock{m};
     res.ok = cv.wait_for(lock, std::chrono::seconds{300}, [&] { return done == n; });
     res.seconds = seconds_since(t0);
+    res.cpu_us_per_completion = (cpu_seconds() - cpu0) * 1e6 / static_cast<double>(n);
     auto after = store->events->stats();
     res.groups = after.groups - before.groups;
     res.events = after.events - before.events;
@@ -248,11 +251,11 @@ int run(const args& a) {
       std::printf("%s{\"concurrent_orders\":%zu,\"ok\":%s,\"seconds\":%.3f,"
                   "\"completions_per_s\":%.0f,\"p50_placed_to_confirmed_ms\":%.2f,"
                   "\"p99_placed_to_confirmed_ms\":%.2f,\"events_stored\":%llu,"
-                  "\"group_commits\":%llu}",
+                  "\"group_commits\":%llu,\"cpu_us_per_completion\":%.1f}",
                   i ? "," : "", r.orders, r.ok ? "true" : "false", r.seconds,
                   r.completions_per_s, r.p50_ms, r.p99_ms,
                   static_cast<unsigned long long>(r.events),
-                  static_cast<unsigned long long>(r.groups));
+                  static_cast<unsigned long long>(r.groups), r.cpu_us_per_completion);
     }
     std::printf("]}\n");
     return ok ? 0 : 1;
@@ -265,10 +268,12 @@ int run(const args& a) {
               "PlaceOrder to new aggregates", commands, commands / 4);
   for (auto& r : results)
     std::printf("  %6zu concurrent orders: %8.0f completions/s  (%.2f s; placed->confirmed "
-                "p50 %.1f ms, p99 %.1f ms; %llu events in %llu group commits)%s\n",
+                "p50 %.1f ms, p99 %.1f ms; %llu events in %llu group commits; "
+                "%.0f us CPU each)%s\n",
                 r.orders, r.completions_per_s, r.seconds, r.p50_ms, r.p99_ms,
                 static_cast<unsigned long long>(r.events),
-                static_cast<unsigned long long>(r.groups), r.ok ? "" : "  INCOMPLETE");
+                static_cast<unsigned long long>(r.groups), r.cpu_us_per_completion,
+                r.ok ? "" : "  INCOMPLETE");
   std::printf("\n  goal: >= 20000 completions/s in sync mode\n");
   return ok ? 0 : 1;
 }

@@ -74,6 +74,9 @@ private:
     /// readers see. Behind `highest` while a group is parked (periodic mode).
     uint64_t durable = 0;
     bool id_stored = true; ///< False until the name/id keys are committed.
+    /// True while the stream is in dirty_ (which drops streams whose tail
+    /// emptied only when a flush ends, not after each of its parts).
+    bool listed = false;
     /// Runs of durable events not yet in the LevelDB index, in sequence
     /// order. A stream with a tail is never dropped from the cache.
     std::vector<index_run> tail;
@@ -188,8 +191,9 @@ private:
   std::mutex streams_mutex_;
   std::unordered_map<std::string, stream_state> streams_;
   std::vector<uint64_t> shard_counters_; ///< UINT64_MAX = not loaded yet.
-  // The index tail (guarded by streams_mutex_): streams with tail runs, the
-  // events in them, and the last global position they cover.
+  // The index tail (guarded by streams_mutex_): streams with tail runs (and,
+  // while a flush is in progress, streams it emptied), the events in them,
+  // and the last global position they cover.
   std::vector<stream_state*> dirty_;
   uint64_t tail_events_ = 0;
   uint64_t tail_position_ = 0;
