@@ -4,8 +4,10 @@
 // max_group_writes atomic writes), validates each atomic write, assigns
 // sequence numbers and global positions, puts every record of the group into
 // one leveldb::WriteBatch and writes it with one fsync (sync mode). Only then
-// are the calls acknowledged and the commit listeners told. A failed batch
-// fails every write in it; nothing is acknowledged that is not stored.
+// are the calls acknowledged and the commit listeners told, in commit order,
+// by a second thread (the completer), while the writer goes on with the next
+// group. A failed batch fails every write in it; nothing is acknowledged that
+// is not stored.
 //
 // The stream index is not part of the group's batch: each group adds its
 // runs to the in-memory index tail once durable, and the tail is written out
@@ -105,6 +107,11 @@ void leveldb_journal::run_writer() {
         lock.unlock();
         sync_parked(true);
         flush_index(); // a clean close leaves nothing to rebuild
+        {
+          std::lock_guard<std::mutex> guard{done_mutex_};
+          writer_done_ = true;
+        }
+        done_cv_.notify_one();
         return;
       }
     }
@@ -317,25 +324,52 @@ void leveldb_journal::drop_parked(const caf::error& err) {
 }
 
 void leveldb_journal::publish(std::vector<pending_call>& calls,
-                              const std::vector<event_envelope>& events,
-                              uint64_t last_position) {
+                              std::vector<event_envelope>& events, uint64_t last_position) {
   if (last_position > durable_position_.load())
     durable_position_ = last_position;
-  if (!events.empty()) {
-    std::lock_guard<std::mutex> guard{listeners_mutex_};
-    for (auto& [token, f] : listeners_)
-      f(events);
-  }
-  for (auto& call : calls)
-    call.done(std::move(call.outcomes));
+  complete(calls, events);
 }
 
 void leveldb_journal::fail_calls(std::vector<pending_call>& calls, const caf::error& err) {
-  for (auto& call : calls) {
+  for (auto& call : calls)
     for (auto& outcome : call.outcomes)
       if (outcome)
         outcome = err;
-    call.done(std::move(call.outcomes));
+  std::vector<event_envelope> none;
+  complete(calls, none);
+}
+
+void leveldb_journal::complete(std::vector<pending_call>& calls,
+                               std::vector<event_envelope>& events) {
+  {
+    std::lock_guard<std::mutex> guard{done_mutex_};
+    done_queue_.push_back(completion{std::move(calls), std::move(events)});
+  }
+  calls.clear();
+  done_cv_.notify_one();
+}
+
+void leveldb_journal::run_completer() {
+  pthread_setname_np(pthread_self(), "esr-journal-ack");
+  std::deque<completion> ready;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock{done_mutex_};
+      done_cv_.wait(lock, [this] { return writer_done_ || !done_queue_.empty(); });
+      if (done_queue_.empty())
+        return; // the writer has finished and everything is completed
+      ready.swap(done_queue_);
+    }
+    for (auto& c : ready) {
+      if (!c.events.empty()) {
+        std::lock_guard<std::mutex> guard{listeners_mutex_};
+        for (auto& [token, f] : listeners_)
+          f(c.events);
+      }
+      for (auto& call : c.calls)
+        call.done(std::move(call.outcomes));
+    }
+    ready.clear();
   }
 }
 

@@ -37,6 +37,7 @@ leveldb_journal::create(std::shared_ptr<leveldb_db> db) {
   if (auto err = result->rebuild_tail(last))
     return err;
   result->writer_ = std::thread{[self = result] { self->run_writer(); }};
+  result->completer_ = std::thread{[self = result] { self->run_completer(); }};
   return result;
 }
 
@@ -53,13 +54,15 @@ void leveldb_journal::shutdown() {
     stopping_ = true;
   }
   queue_cv_.notify_all();
-  if (writer_.joinable()) {
-    // The last handle may be dropped by a callback running on the writer
-    // thread: it then finishes by itself, keeping this object alive.
-    if (writer_.get_id() == std::this_thread::get_id())
-      writer_.detach();
+  // The last handle may be dropped by a callback running on the completer
+  // thread: that thread then finishes by itself, keeping this object alive.
+  for (auto* t : {&writer_, &completer_}) {
+    if (!t->joinable())
+      continue;
+    if (t->get_id() == std::this_thread::get_id())
+      t->detach();
     else
-      writer_.join();
+      t->join();
   }
 }
 
