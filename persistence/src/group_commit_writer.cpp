@@ -141,7 +141,6 @@ void leveldb_journal::commit_group(std::vector<pending_call>& group) {
   leveldb::WriteBatch batch;
   // Stream states changed by this group, applied only once the batch is stored.
   std::unordered_map<stream_state*, uint64_t> staged;
-  std::vector<stream_state*> new_ids;
   run_list runs;
   std::vector<event_envelope> events;
   auto want_events = has_listeners_.load();
@@ -175,14 +174,6 @@ void leveldb_journal::commit_group(std::vector<pending_call>& group) {
                                                   w.persistence_id, "expected",
                                                   *w.expected_sequence_nr, "actual", current));
             continue;
-          }
-          if (!s->id_stored && j == staged.end()) {
-            std::string id_value;
-            put_be64(id_value, s->id);
-            batch.Put(name_key(shard_of(w.persistence_id, shard_count_), w.persistence_id),
-                      id_value);
-            batch.Put(id_key(s->id), w.persistence_id);
-            new_ids.push_back(s);
           }
           res.first_sequence_nr = current + 1;
           res.first_global_position = pos + 1;
@@ -248,8 +239,6 @@ void leveldb_journal::commit_group(std::vector<pending_call>& group) {
     std::lock_guard<std::mutex> guard{streams_mutex_};
     for (auto& [s, highest] : staged)
       s->highest = highest;
-    for (auto* s : new_ids)
-      s->id_stored = true;
   }
   stat_groups_.fetch_add(1, std::memory_order_relaxed);
   stat_events_.fetch_add(pos - next_position_, std::memory_order_relaxed);

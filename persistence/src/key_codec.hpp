@@ -8,9 +8,8 @@
 // A store is two LevelDB databases: the log's, in the store's directory,
 // and the index's, in its subdirectory "index" (see leveldb_db.hpp):
 //
-//   log_db_key    := meta_key | name_key | id_key | global_key
-//                  | snapshot_key | side_key
-//   index_db_key  := meta_key | event_key | deleted_key
+//   log_db_key    := meta_key | global_key | snapshot_key | side_key
+//   index_db_key  := meta_key | name_key | id_key | event_key | deleted_key
 //   meta_key      := 0x00 meta_name                     -> meta value
 //   name_key      := 'N' shard persistence_id           -> stream_id
 //   id_key        := 'I' stream_id                      -> persistence_id
@@ -24,15 +23,15 @@
 //   stream_id     := be64   = shard << 48 | per-shard counter (1-based)
 //   sequence_nr   := be64   1-based, dense within a stream
 //   global_position := be64 1-based, dense in commit order
-//   meta_name     := "format" (-> "2") | "shard_count" (-> decimal)   (log db)
+//   meta_name     := "format" (-> "3") | "shard_count" (-> decimal)   (log db)
 //                  | "indexed_through" (-> decimal global position) (index db)
 //   index_entry   := (first_seq:be64 first_position:be64)+
 //
 // The global log ('g') holds every event record once, in commit order; it is
-// what read_all iterates; it and the name/id keys are written by the group
-// commit itself and are the truth. A stream's events are found through its
-// index entries ('e'), which are derived from the log: each names runs of the
-// stream's sequence numbers that lie at consecutive global positions. Run i
+// what read_all iterates; it is written by the group commit itself and is
+// the truth. A stream's events are found through its index entries ('e'),
+// which are derived from the log: each names runs of the stream's sequence
+// numbers that lie at consecutive global positions. Run i
 // of an entry covers first_seq[i] .. first_seq[i+1]-1 (the last run ends at
 // the key's last_seq) starting at global position first_position[i].
 //
@@ -41,7 +40,11 @@
 // sorted parts every leveldb_options::index_flush_events events, when the
 // store closes, and before a deletion; the last part carries (synced)
 // "indexed_through", the global position up to which every event is in the
-// index. Opening a store re-reads the log after "indexed_through" (at most
+// index. A new stream's name and id keys are derived from the log as well
+// (its records carry the persistence id): they are written in the same part
+// as the stream's first index entry, so no entry or deletion marker ever
+// names an id that is not stored, and an id given out but not yet stored is
+// simply given out again after a crash. Opening a store re-reads the log after "indexed_through" (at most
 // one flush window) and rebuilds the tail, as EventStoreDB rebuilds its
 // index from the log after its index checkpoint. The deletion markers ('d')
 // live in the index database and are written synced; they are the one
@@ -51,16 +54,20 @@
 // into the memtable beside every log record, and those keys made every
 // level-0 file overlap the whole key range, so LevelDB's compaction
 // rewrote the log over and over. Alone, the log's keys only grow and its
-// files move down the levels untouched. For the same reason every other key
-// space of the log's database sorts below the log ('g'): a file holding
-// names, snapshots or side keys besides log records then overlaps older
-// files only, never the ones written after it.
+// files move down the levels untouched. Names and ids left the log's
+// database in format "3" for the same reason: three new streams per order
+// in the saga benchmark put six random keys beside its eight log records.
+// Every other key space of the log's database sorts below the log ('g'): a
+// file holding snapshots or side keys besides log records then overlaps
+// older files only, never the ones written after it.
 //
 // Format "1" stores (one index entry per atomic write, in the log's
 // database, no index database; names, ids, snapshots and side keys tagged
 // 'n', 'i', 'p', 'x', above the log) are upgraded on open: their index
 // entries and deletion markers move to the index database, the other keys
-// get their new tags.
+// get their new tags. Format "2" stores (names and ids in the log's
+// database) are upgraded on open by moving those keys to the index
+// database.
 //
 // Replay seeks the log once per run and iterates it from there; consecutive
 // runs that are also consecutive in the log need no seek at all. The last

@@ -73,7 +73,7 @@ caf::expected<uint64_t> leveldb_journal::next_stream_id_locked(uint16_t shard) {
   if (counter == UINT64_MAX) {
     // Load: the last id_key of this shard holds its highest counter.
     uint64_t base = static_cast<uint64_t>(shard) << 48;
-    std::unique_ptr<leveldb::Iterator> it{db_->db->NewIterator(leveldb::ReadOptions{})};
+    std::unique_ptr<leveldb::Iterator> it{db_->index->NewIterator(leveldb::ReadOptions{})};
     it->Seek(id_key(base + (uint64_t{1} << 48)));
     if (it->Valid())
       it->Prev();
@@ -100,7 +100,7 @@ leveldb_journal::resolve_locked(std::string_view pid) {
     return &i->second;
   auto shard = shard_of(pid, shard_count_);
   std::string value;
-  auto st = db_->db->Get(leveldb::ReadOptions{}, name_key(shard, pid), &value);
+  auto st = db_->index->Get(leveldb::ReadOptions{}, name_key(shard, pid), &value);
   stream_state state;
   if (st.ok()) {
     if (value.size() != 8)
@@ -138,6 +138,7 @@ leveldb_journal::resolve_locked(std::string_view pid) {
     return from_status(st, "reading a stream id");
   }
   auto [pos, added] = streams_.emplace(std::string{pid}, state);
+  pos->second.name = &pos->first; // node-based: the key never moves
   return &pos->second;
 }
 

@@ -73,7 +73,10 @@ private:
     /// Highest sequence number covered by an fsync (acknowledged): what
     /// readers see. Behind `highest` while a group is parked (periodic mode).
     uint64_t durable = 0;
-    bool id_stored = true; ///< False until the name/id keys are committed.
+    /// False until the name/id keys are written to the index database (by
+    /// the index flush that writes the stream's first index entry).
+    bool id_stored = true;
+    const std::string* name = nullptr; ///< Its persistence id (the cache's key).
     /// True while the stream is in dirty_ (which drops streams whose tail
     /// emptied only when a flush ends, not after each of its parts).
     bool listed = false;
@@ -117,8 +120,8 @@ private:
   // -- stream registry (leveldb_journal.cpp) ---------------------------------
 
   /// Returns the state of `pid`, loading it from disk on a cache miss. An
-  /// unknown stream gets a new id (id_stored = false, stored with its first
-  /// write) and reads as empty; it stays cached, so its first write does not
+  /// unknown stream gets a new id (id_stored = false, stored by the index
+  /// flush that writes its first index entry) and reads as empty; it stays cached, so its first write does not
   /// look it up again. Never nullptr. REQUIRES: streams_mutex_ held.
   caf::expected<stream_state*> resolve_locked(std::string_view pid);
 
@@ -134,6 +137,10 @@ private:
   /// Moves the stream index of a format "1" store (in the log's database)
   /// to the index database. `last` is the last global position.
   caf::error upgrade_format_1(uint64_t last);
+
+  /// Moves the name and id keys of a format "2" store from the log's
+  /// database to the index database.
+  caf::error upgrade_format_2();
 
   /// Appends `runs` (durable now) to their streams' tails, merging a run
   /// into the previous one where they are consecutive in the log.

@@ -34,8 +34,13 @@ uint64_t last_pos(uint64_t first_seq, uint64_t last_seq, uint64_t first_pos) {
 caf::error leveldb_journal::rebuild_tail(uint64_t last) {
   std::string value;
   auto fs = db_->db->Get(leveldb::ReadOptions{}, meta_key("format"), &value);
-  if (fs.ok() && value == "1")
+  if (fs.ok() && value == "1") {
     if (auto err = upgrade_format_1(last))
+      return err;
+    value = "2";
+  }
+  if (fs.ok() && value == "2")
+    if (auto err = upgrade_format_2())
       return err;
   // No checkpoint (the index directory was lost): index the whole log.
   uint64_t through = 0;
@@ -60,12 +65,12 @@ caf::error leveldb_journal::rebuild_tail(uint64_t last) {
     if (!decode_event(std::string_view{record.data(), record.size()}, env))
       return make_error(errc::corruption, "event record at global position", pos,
                         "cannot be indexed: its stream is unknown");
+    // A stream first written after the checkpoint has no id record yet
+    // (unless a part written before a crash stored it): it gets one again,
+    // and the next flush stores it with the stream's first index entry.
     auto s = resolve_locked(env.persistence_id);
     if (!s)
       return std::move(s.error());
-    if (!(*s)->id_stored)
-      return make_error(errc::corruption, "event record at global position", pos,
-                        "names stream", env.persistence_id, "which has no id record");
     runs[0] = {*s, index_run{env.sequence_nr, env.sequence_nr, pos}};
     add_to_tail_locked(runs);
     (*s)->highest = std::max((*s)->highest, env.sequence_nr);
@@ -141,6 +146,52 @@ caf::error leveldb_journal::upgrade_format_1(uint64_t last) {
   return from_status(db_->write(synced, &batch), "upgrading the store's format");
 }
 
+caf::error leveldb_journal::upgrade_format_2() {
+  // Copy the name and id keys to the index database (synced), then drop
+  // them from the log's database and mark it format "3" (synced). Repeating
+  // it after a crash copies the same keys.
+  auto is_name_or_id = [](const leveldb::Slice& k) {
+    return !k.empty() && (k[0] == name_tag || k[0] == id_tag);
+  };
+  auto first = std::string(1, std::min(name_tag, id_tag));
+  auto past = std::max(name_tag, id_tag);
+  std::unique_ptr<leveldb::Iterator> it{db_->db->NewIterator(leveldb::ReadOptions{})};
+  leveldb::WriteBatch batch;
+  size_t n = 0;
+  auto step = [&](bool to_index) -> caf::error {
+    if (++n % 4096 != 0)
+      return caf::none;
+    auto st = to_index ? db_->write_index({}, &batch) : db_->write({}, &batch);
+    batch.Clear();
+    return from_status(st, "upgrading the store's format");
+  };
+  for (it->Seek(first); it->Valid() && it->key()[0] <= past; it->Next()) {
+    if (!is_name_or_id(it->key()))
+      continue;
+    batch.Put(it->key(), it->value());
+    if (auto err = step(true))
+      return err;
+  }
+  if (!it->status().ok())
+    return from_status(it->status(), "upgrading the store's format");
+  leveldb::WriteOptions synced;
+  synced.sync = true;
+  if (auto err = from_status(db_->write_index(synced, &batch), "upgrading the store's format"))
+    return err;
+  batch.Clear();
+  for (it->Seek(first); it->Valid() && it->key()[0] <= past; it->Next()) {
+    if (!is_name_or_id(it->key()))
+      continue;
+    batch.Delete(it->key());
+    if (auto err = step(false))
+      return err;
+  }
+  if (!it->status().ok())
+    return from_status(it->status(), "upgrading the store's format");
+  batch.Put(meta_key("format"), "3");
+  return from_status(db_->write(synced, &batch), "upgrading the store's format");
+}
+
 void leveldb_journal::add_to_tail_locked(const run_list& runs) {
   for (auto& [s, r] : runs) {
     tail_events_ += r.last_seq - r.first_seq + 1;
@@ -213,6 +264,14 @@ caf::error leveldb_journal::flush_step_locked(size_t max_entries) {
         if (r.first_seq <= e.last_seq)
           append_index_run(value, r.first_seq, r.first_pos);
       batch.Put(event_key(e.id, e.last_seq), value);
+      if (!e.s->id_stored) {
+        // A new stream: its name and id go in the same write as its first
+        // index entry, so an entry never names an id that is not stored.
+        std::string id_value;
+        put_be64(id_value, e.id);
+        batch.Put(name_key(shard_of(*e.s->name, shard_count_), *e.s->name), id_value);
+        batch.Put(id_key(e.id), *e.s->name);
+      }
     }
   }
   // The checkpoint goes with the last part only. Parts written before a
@@ -235,6 +294,7 @@ caf::error leveldb_journal::flush_step_locked(size_t max_entries) {
   std::lock_guard<std::mutex> guard{streams_mutex_};
   for (auto i = begin; i < end; ++i) {
     auto& e = f.entries[i];
+    e.s->id_stored = true;
     auto& tail = e.s->tail;
     size_t done = 0;
     while (done < tail.size() && tail[done].last_seq <= e.last_seq) {

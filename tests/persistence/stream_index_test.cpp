@@ -1,7 +1,8 @@
 // The LevelDB journal's stream index (persistence/src/stream_index.cpp): runs
 // of recent writes kept in memory and written out every index_flush_events
 // events, rebuilt from the log when a store was not closed, and format "1"
-// stores (one index entry per write) read and upgraded.
+// stores (one index entry per write) and format "2" stores (names and ids in
+// the log's database) read and upgraded.
 
 #include <filesystem>
 #include <map>
@@ -55,10 +56,12 @@ void expect_matches(journal& j, const model& m, std::mt19937_64& rng) {
   }
 }
 
-/// Writes `writes` atomic writes of 1-3 events to 5 streams, interleaved.
-void write_some(journal& j, model& m, std::mt19937_64& rng, int writes) {
+/// Writes `writes` atomic writes of 1-3 events to 5 streams named `prefix`
+/// and a digit, interleaved.
+void write_some(journal& j, model& m, std::mt19937_64& rng, int writes,
+                const std::string& prefix = "stream-") {
   for (int i = 0; i < writes; ++i) {
-    auto pid = "stream-" + std::to_string(rng() % 5);
+    auto pid = prefix + std::to_string(rng() % 5);
     auto& want = m.payloads[pid];
     std::vector<event_envelope> evs;
     auto count = 1 + rng() % 3;
@@ -138,6 +141,9 @@ TEST(stream_index, a_store_that_was_not_closed_rebuilds_its_index_from_the_log) 
   auto live = open_leveldb(opts);
   ESR_ASSERT_OK(live);
   ASSERT_NO_FATAL_FAILURE(write_some(*live->events, m, rng, 61)); // flushed, plus a tail
+  // Streams first written after the last flush: their names and ids are in
+  // no index part yet, only in their log records.
+  ASSERT_NO_FATAL_FAILURE(write_some(*live->events, m, rng, 9, "late-"));
   copy_store(opts.path, dir.sub("crashed"));
   auto crashed_opts = opts;
   crashed_opts.path = dir.sub("crashed");
@@ -153,6 +159,14 @@ TEST(stream_index, a_store_that_was_not_closed_rebuilds_its_index_from_the_log) 
   for (auto& [pid, p] : m.payloads)
     total += p.size();
   EXPECT_EQ(all->events.size(), total);
+  // Streams created now get ids of their own (replays would mix otherwise),
+  // and every name and id is stored by the flush on close.
+  ASSERT_NO_FATAL_FAILURE(write_some(*crashed->events, m, rng, 12, "fresh-"));
+  ASSERT_NO_FATAL_FAILURE(expect_matches(*crashed->events, m, rng));
+  *crashed = storage{}; // closed
+  auto reopened = open_leveldb(crashed_opts);
+  ESR_ASSERT_OK(reopened);
+  ASSERT_NO_FATAL_FAILURE(expect_matches(*reopened->events, m, rng));
 }
 
 /// Opens the LevelDB database at `path` directly (nullptr on failure), to
@@ -222,6 +236,30 @@ TEST(stream_index, an_unreadable_record_that_is_not_yet_indexed_fails_the_open) 
     << render(crashed.error());
 }
 
+/// Checks that the store at `path` is format "3": its log's database holds
+/// the log, snapshots, side keys and meta records only; names and ids are
+/// in the index database.
+void expect_current_format(const std::string& path) {
+  auto db = open_raw(path);
+  ASSERT_TRUE(db);
+  std::string format;
+  ASSERT_TRUE(db->Get(leveldb::ReadOptions{}, meta("format"), &format).ok());
+  EXPECT_EQ(format, "3");
+  std::unique_ptr<leveldb::Iterator> it{db->NewIterator(leveldb::ReadOptions{})};
+  for (it->SeekToFirst(); it->Valid(); it->Next())
+    EXPECT_TRUE(std::string("deinpxIN").find(it->key()[0]) == std::string::npos)
+      << it->key().ToString();
+  it.reset();
+  db.reset();
+  auto index = open_raw(path + "/index");
+  ASSERT_TRUE(index);
+  std::unique_ptr<leveldb::Iterator> ix{index->NewIterator(leveldb::ReadOptions{})};
+  size_t names = 0;
+  for (ix->SeekToFirst(); ix->Valid(); ix->Next())
+    names += ix->key()[0] == 'N';
+  EXPECT_GT(names, 0u);
+}
+
 /// Deletes the first two events of stream-0 (format "1" stores had
 /// deletion markers too).
 caf::error s_delete_first_two(leveldb_backend& b) {
@@ -261,21 +299,27 @@ TEST(stream_index, a_format_1_store_is_read_and_upgraded) {
     leveldb::WriteBatch batch;
     std::unique_ptr<leveldb::Iterator> it{index->NewIterator(leveldb::ReadOptions{})};
     size_t moved = 0;
-    for (it->SeekToFirst(); it->Valid(); it->Next())
-      if (it->key()[0] == 'e' || it->key()[0] == 'd') {
-        batch.Put(it->key(), it->value());
-        ++moved;
-      }
-    ASSERT_GE(moved, 4u); // three streams' entries and a deletion marker
     // Names, ids and side keys had lower-case tags, above the log's.
-    std::unique_ptr<leveldb::Iterator> main_it{db->NewIterator(leveldb::ReadOptions{})};
     size_t retagged = 0;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      auto k = it->key().ToString();
+      if (k[0] == 'e' || k[0] == 'd') {
+        batch.Put(k, it->value());
+        ++moved;
+      } else if (k[0] == 'N' || k[0] == 'I') {
+        k[0] = static_cast<char>(k[0] - 'A' + 'a');
+        batch.Put(k, it->value());
+        ++retagged;
+      }
+    }
+    ASSERT_GE(moved, 4u); // three streams' entries and a deletion marker
+    std::unique_ptr<leveldb::Iterator> main_it{db->NewIterator(leveldb::ReadOptions{})};
     for (main_it->SeekToFirst(); main_it->Valid(); main_it->Next()) {
       auto k = main_it->key().ToString();
-      if (k[0] != 'N' && k[0] != 'I' && k[0] != 'X')
+      if (k[0] != 'X')
         continue;
       batch.Delete(k);
-      k[0] = static_cast<char>(k[0] - 'A' + 'a');
+      k[0] = 'x';
       batch.Put(k, main_it->value());
       ++retagged;
     }
@@ -298,16 +342,61 @@ TEST(stream_index, a_format_1_store_is_read_and_upgraded) {
     ASSERT_NO_FATAL_FAILURE(write_some(*s->events, m, rng, 10));
     ASSERT_NO_FATAL_FAILURE(expect_matches(*s->events, m, rng));
   }
-  auto db = open_raw(b.path());
-  ASSERT_TRUE(db);
-  std::string format;
-  ASSERT_TRUE(db->Get(leveldb::ReadOptions{}, meta("format"), &format).ok());
-  EXPECT_EQ(format, "2");
-  // Nothing of the index is left in the log's database.
-  std::unique_ptr<leveldb::Iterator> it{db->NewIterator(leveldb::ReadOptions{})};
-  for (it->SeekToFirst(); it->Valid(); it->Next())
-    EXPECT_TRUE(std::string("deinpx").find(it->key()[0]) == std::string::npos)
-      << it->key().ToString();
+  ASSERT_NO_FATAL_FAILURE(expect_current_format(b.path()));
+}
+
+TEST(stream_index, a_format_2_store_is_read_and_upgraded) {
+  leveldb_backend b;
+  std::mt19937_64 rng{5};
+  model m;
+  b.options().index_flush_events = 7;
+  {
+    auto s = b.open();
+    ESR_ASSERT_OK(s);
+    ASSERT_NO_FATAL_FAILURE(write_some(*s->events, m, rng, 30));
+    auto w = single("with-side", "happened", "with-side#1");
+    w.side_writes.push_back({"saga/outbox/2", std::string{"pending"}});
+    ESR_ASSERT_OK(s->events->write(std::move(w)));
+    m.payloads["with-side"].push_back("with-side#1");
+  }
+  ESR_ASSERT_NO_ERROR(s_delete_first_two(b));
+  m.deleted["stream-0"] = 2;
+  {
+    // Make it a format "2" store: names and ids in the log's database.
+    auto index = open_raw(b.path() + "/index");
+    auto db = open_raw(b.path());
+    ASSERT_TRUE(index && db);
+    leveldb::WriteBatch to_log, from_index;
+    std::unique_ptr<leveldb::Iterator> it{index->NewIterator(leveldb::ReadOptions{})};
+    size_t moved = 0;
+    for (it->SeekToFirst(); it->Valid(); it->Next())
+      if (it->key()[0] == 'N' || it->key()[0] == 'I') {
+        to_log.Put(it->key(), it->value());
+        from_index.Delete(it->key());
+        ++moved;
+      }
+    it.reset();
+    ASSERT_EQ(moved, 2 * m.payloads.size()); // every stream's name and id
+    to_log.Put(meta("format"), "2");
+    ASSERT_TRUE(db->Write(leveldb::WriteOptions{}, &to_log).ok());
+    ASSERT_TRUE(index->Write(leveldb::WriteOptions{}, &from_index).ok());
+  }
+  {
+    auto s = b.open();
+    ESR_ASSERT_OK(s);
+    ASSERT_NO_FATAL_FAILURE(expect_matches(*s->events, m, rng));
+    auto side = s->events->get_side("saga/outbox/2");
+    ESR_ASSERT_OK(side);
+    EXPECT_EQ(side->value_or("missing"), "pending");
+    ASSERT_NO_FATAL_FAILURE(write_some(*s->events, m, rng, 10, "new-"));
+    ASSERT_NO_FATAL_FAILURE(expect_matches(*s->events, m, rng));
+  }
+  {
+    auto s = b.open();
+    ESR_ASSERT_OK(s);
+    ASSERT_NO_FATAL_FAILURE(expect_matches(*s->events, m, rng));
+  }
+  ASSERT_NO_FATAL_FAILURE(expect_current_format(b.path()));
 }
 
 } // namespace
