@@ -28,7 +28,7 @@
 
 namespace esr::actors {
 
-/// Sent by the journal's writer thread to wake the aggregate once a batch
+/// Sent by the journal's completer thread to wake the aggregate once a batch
 /// it waits for is decided. Replies were already sent to the callers.
 struct persist_done {
   uint64_t batch = 0;  ///< The batch (aggregate_actor::batch_seq_) decided.

@@ -1,7 +1,14 @@
 // The dispatcher actor of a saga runtime: sends outbox commands to the
-// aggregates (many in flight), re-sends failed ones with backoff,
-// collects answered entries for deletion, and runs the live part of durable
-// timeouts with delayed messages.
+// aggregates (many in flight), re-sends failed ones with backoff, keeps the
+// outbox-done position (every command of the steps at or before it is
+// answered; a restart re-sends the commands of the steps after it), and
+// runs the live part of durable timeouts with delayed messages.
+//
+// A step's commands are stored in its step event, not one side key each
+// (which cost two random LevelDB keys per command, a put and a delete). A
+// command that fails and is retried is written to an outbox side key first,
+// so that it no longer holds the outbox-done position back; its key is
+// deleted once it is answered.
 //
 // Commands are not CAF requests: CAF 0.17 searches an actor's pending
 // requests linearly for every response, and a request timeout costs a timer
@@ -17,6 +24,7 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <map>
 #include <unordered_map>
 #include <utility>
 
@@ -40,6 +48,11 @@ struct dispatcher_state {
   std::shared_ptr<saga_runtime::impl> rt;
   std::vector<std::string> deletes; ///< Answered outbox keys not yet deleted.
   bool flush_scheduled = false;
+  /// Commands not yet answered (nor stored under an outbox key), by their
+  /// step event's global position.
+  std::map<uint64_t, uint32_t> open;
+  uint64_t handed = 0;       ///< Highest step position handed over.
+  uint64_t written_done = 0; ///< The outbox-done position last written here.
   /// Armed timeouts: "<instance>/<name>" -> seq of the arming.
   std::unordered_map<std::string, uint64_t> timers;
   /// Commands waiting for their answer, by request token.
@@ -59,15 +72,60 @@ void note(const saga_runtime::impl& rt, saga_note::kind k, const std::string& in
   rt.report(k, instance, std::move(text));
 }
 
-void acked(self_ptr self, const outbox_item& item) {
+void schedule_flush(self_ptr self) {
   auto& st = self->state;
-  ++st.rt->acked;
-  st.deletes.push_back(item.key);
-  --st.rt->in_flight;
   if (!st.flush_scheduled) {
     st.flush_scheduled = true;
     self->delayed_send(self, st.rt->opts.outbox_flush_interval, saga_flush_atom::value);
   }
+}
+
+/// Counts a command of the step at `position` out of the open ones and
+/// moves the outbox-done position on.
+void release(self_ptr self, uint64_t position) {
+  auto& st = self->state;
+  auto i = st.open.find(position);
+  if (i != st.open.end() && --i->second == 0)
+    st.open.erase(i);
+  auto done = st.open.empty() ? st.handed : st.open.begin()->first - 1;
+  if (done > st.rt->outbox_done.load())
+    st.rt->outbox_done = done;
+  schedule_flush(self);
+}
+
+void acked(self_ptr self, const outbox_item& item) {
+  auto& st = self->state;
+  ++st.rt->acked;
+  --st.rt->in_flight;
+  if (!item.key.empty()) {
+    st.deletes.push_back(item.key);
+    schedule_flush(self);
+  }
+  if (item.position != 0)
+    release(self, item.position);
+}
+
+/// Writes `item` to its outbox side key before it is retried; once that is
+/// durable its step no longer holds the outbox-done position back.
+void spill(self_ptr self, outbox_item& item) {
+  if (!item.key.empty() || item.position == 0)
+    return;
+  auto& rt = *self->state.rt;
+  item.key = keys::outbox_key(rt.name, item.entry.correlation_id(), item.step, item.index);
+  auto position = item.position;
+  item.position = 0; // released once the key is durable, not when answered
+  persistence::atomic_write w;
+  w.persistence_id = keys::checkpoint_name(rt.name);
+  w.side_writes.push_back({item.key, item.entry.SerializeAsString()});
+  std::vector<persistence::atomic_write> ws;
+  ws.push_back(std::move(w));
+  auto me = caf::actor_cast<caf::actor>(self);
+  rt.journal->write_async(std::move(ws), [me, position](persistence::write_outcomes out) {
+    // Not stored: the step keeps holding the position back, and a restart
+    // re-sends the command from the step event.
+    if (out.size() == 1 && out[0])
+      caf::anon_send(me, saga_spilled_atom::value, position);
+  });
 }
 
 std::string short_type(const std::string& t) {
@@ -180,6 +238,7 @@ void failed(self_ptr self, outbox_item item, caf::error err) {
     acked(self, item);
     return;
   }
+  spill(self, item);
   auto backoff = rt.opts.command_backoff;
   for (uint32_t i = 1; i < item.attempt && backoff < rt.opts.max_command_backoff; ++i)
     backoff *= 2;
@@ -217,13 +276,20 @@ void sweep(self_ptr self) {
 void flush(self_ptr self) {
   auto& st = self->state;
   st.flush_scheduled = false;
-  if (st.deletes.empty())
+  auto done = st.rt->outbox_done.load();
+  if (st.deletes.empty() && done <= st.written_done)
     return;
   persistence::atomic_write w;
   w.persistence_id = keys::checkpoint_name(st.rt->name);
   for (auto& k : st.deletes)
     w.side_writes.push_back({std::move(k), std::nullopt});
   st.deletes.clear();
+  if (done > st.written_done) {
+    // Also written with each step batch's checkpoint; this covers the time
+    // after the last batch.
+    w.side_writes.push_back({keys::outbox_done_key(st.rt->name), std::to_string(done)});
+    st.written_done = done;
+  }
   std::vector<persistence::atomic_write> ws;
   ws.push_back(std::move(w));
   // A failed deletion only means the command is re-sent (deduplicated) after
@@ -269,11 +335,20 @@ void fire(self_ptr self, timer_item t) {
 
 caf::behavior dispatcher(self_ptr self, std::shared_ptr<saga_runtime::impl> rt) {
   self->state.rt = std::move(rt);
+  self->state.handed = self->state.rt->outbox_done.load();
+  self->state.written_done = self->state.handed;
   return {
     [self](saga_dispatch_atom, outbox_batch& items) {
-      for (auto& item : *items)
+      auto& st = self->state;
+      for (auto& item : *items) {
+        if (item.position != 0) {
+          ++st.open[item.position];
+          st.handed = std::max(st.handed, item.position);
+        }
         send_one(self, std::move(item));
+      }
     },
+    [self](saga_spilled_atom, uint64_t position) { release(self, position); },
     [self](saga_retry_atom, outbox_item& item) { send_one(self, std::move(item)); },
     [self](saga_flush_atom) { flush(self); },
     [self](saga_drain_atom) -> std::vector<std::string> {

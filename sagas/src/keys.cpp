@@ -71,6 +71,10 @@ std::string checkpoint_name(std::string_view saga) {
   return r;
 }
 
+std::string outbox_done_key(std::string_view saga) {
+  return prefix(saga) + "outbox-done";
+}
+
 std::string outbox_prefix(std::string_view saga) {
   return prefix(saga) + "outbox/";
 }

@@ -10,8 +10,13 @@
 //   instance'       := instance | "_"                   ; "_" when the event had no key
 //
 // Side keys (journal side key space, committed with the step events):
+//   outbox_done := prefix "outbox-done" -> decimal global position: every
+//                  command of every step event at or before it has been
+//                  answered or is in an outbox_key (a step's commands are
+//                  in its SagaStep event; those after this are re-sent)
 //   outbox_key  := prefix "outbox/" esc(instance) "/" hex16(step) "/" hex4(k)
-//                  -> esr.sagas.pb.OutboxEntry
+//                  -> esr.sagas.pb.OutboxEntry (a command that failed and is
+//                  retried; deleted once answered)
 //   timer_key   := prefix "timer/" esc(instance) "/" name -> esr.sagas.pb.TimerRecord
 //   parked_key  := prefix "parked/" esc(instance) "/" hex16(global_position)
 //                  -> esr.sagas.pb.DeadLetter
@@ -43,6 +48,7 @@ std::string timer_stream(std::string_view saga, std::string_view instance);
 std::string dlq_stream(std::string_view saga, std::string_view instance);
 std::string checkpoint_name(std::string_view saga);
 
+std::string outbox_done_key(std::string_view saga);
 std::string outbox_prefix(std::string_view saga);
 std::string outbox_key(std::string_view saga, std::string_view instance, uint64_t step,
                        size_t k);

@@ -71,8 +71,11 @@ caf::error saga_runtime::impl::handle_batch(const std::vector<event_envelope>& e
     work.writes.push_back(std::move(w));
     work.posts.emplace_back();
   }
-  work.writes.back().side_writes.push_back(
-    runtime::bus::checkpoint_side_write(keys::checkpoint_name(name), last_position));
+  auto& last = work.writes.back().side_writes;
+  last.push_back(runtime::bus::checkpoint_side_write(keys::checkpoint_name(name), last_position));
+  // Always beside the checkpoint: a store with a checkpoint and no
+  // outbox-done position was written before steps carried their commands.
+  last.push_back({keys::outbox_done_key(name), std::to_string(outbox_done.load())});
   return caf::none;
 }
 
@@ -82,8 +85,10 @@ void saga_runtime::impl::hand_over(batch_work& work, const persistence::write_ou
     if (!outcomes[i])
       continue;
     auto& post = work.posts[i];
-    for (auto& it : post.items)
+    for (auto& it : post.items) {
+      it.position = outcomes[i]->first_global_position; // the step event
       items->push_back(std::move(it));
+    }
     post.items.clear();
     for (auto& t : post.arms)
       caf::anon_send(dispatcher, saga_arm_atom::value, std::move(t));

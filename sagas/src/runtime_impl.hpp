@@ -22,9 +22,14 @@
 
 namespace esr::sagas {
 
-/// A command waiting in the outbox, as the dispatcher handles it.
+/// A command of the outbox, as the dispatcher handles it: either part of a
+/// step event (`position`, the step's global position) or stored under an
+/// outbox side key (`key`, deleted once answered).
 struct outbox_item {
-  std::string key;      ///< Its outbox side key (deleted once answered).
+  std::string key;       ///< Its outbox side key, if it has one.
+  uint64_t position = 0; ///< Its step event's global position (0: none).
+  uint64_t step = 0;     ///< Its step (the instance's sequence number) ...
+  uint32_t index = 0;    ///< ... and its place among the step's commands.
   pb::OutboxEntry entry;
   uint32_t attempt = 0; ///< Deliveries tried so far.
   bool resent = false;  ///< True if found in the outbox at start.
@@ -44,8 +49,10 @@ using outbox_batch = std::shared_ptr<std::vector<outbox_item>>;
 using saga_dispatch_atom = caf::atom_constant<caf::atom("sg_disp")>;
 /// Re-sends one outbox item after a backoff (outbox_item).
 using saga_retry_atom = caf::atom_constant<caf::atom("sg_retry")>;
-/// Writes the collected outbox deletions.
+/// Writes the collected outbox deletions and the outbox-done position.
 using saga_flush_atom = caf::atom_constant<caf::atom("sg_flush")>;
+/// A failing command's outbox side key is durable (the step's position).
+using saga_spilled_atom = caf::atom_constant<caf::atom("sg_spill")>;
 /// Hands over the collected outbox deletions (answers vector<string>).
 using saga_drain_atom = caf::atom_constant<caf::atom("sg_drain")>;
 /// Arms a timeout (timer_item).
@@ -91,6 +98,9 @@ struct saga_runtime::impl {
   uint64_t last_checkpoint = 0; ///< The last checkpoint written.
 
   std::atomic<int64_t> in_flight{0};   ///< Commands sent and not yet answered.
+  /// The dispatcher's outbox-done position (see keys.hpp): every command of
+  /// the steps at or before it is answered or stored under an outbox key.
+  std::atomic<uint64_t> outbox_done{0};
   std::atomic<bool> busy{false};       ///< The processor is inside a batch.
   std::atomic<int64_t> flushing{0};    ///< Outbox deletions being written.
   std::atomic<bool> stopped{false};

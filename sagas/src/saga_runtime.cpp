@@ -1,5 +1,7 @@
 #include "esr/sagas/saga_runtime.hpp"
 
+#include <cstdlib>
+#include <optional>
 #include <thread>
 
 #include <caf/actor_system.hpp>
@@ -7,6 +9,7 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
+#include "esr/persistence/event_filter.hpp"
 #include "esr/runtime/bus/checkpoint_store.hpp"
 #include "esr/sagas/error.hpp"
 #include "keys.hpp"
@@ -68,6 +71,65 @@ caf::expected<instance_record> saga_runtime::impl::load(const std::string& key) 
   return rec;
 }
 
+namespace {
+
+/// Where the steps whose commands are re-sent at start begin: after the
+/// stored outbox-done position; without one, after the checkpoint (a store
+/// written before steps carried their commands: its outbox keys hold them),
+/// or at the start (no step batch was ever committed).
+caf::expected<uint64_t> resend_from(persistence::journal& j, const std::string& saga,
+                                    std::optional<uint64_t> checkpoint) {
+  auto done = j.get_side(keys::outbox_done_key(saga));
+  if (!done)
+    return std::move(done.error());
+  if (*done)
+    return std::strtoull((*done)->c_str(), nullptr, 10) + 1;
+  return checkpoint.value_or(0) + 1;
+}
+
+/// Collects the commands of the saga's step events from global position
+/// `from` on (re-sent: the aggregates recognize the ones they applied by
+/// their command ids).
+caf::error steps_to_resend(persistence::journal& j, const std::string& saga, uint64_t from,
+                           std::vector<outbox_item>& out) {
+  auto filter = persistence::event_filter::category(keys::checkpoint_name(saga));
+  auto step_type = pb::SagaStep::default_instance().GetTypeName();
+  caf::error corrupt;
+  auto visit = [&](const persistence::event_envelope& e) {
+    if (e.event_type != step_type)
+      return true;
+    pb::SagaStep s;
+    if (!s.ParseFromString(e.payload)) {
+      corrupt = make_error(errc::corrupt_record, "saga step", e.persistence_id, e.sequence_nr);
+      return false;
+    }
+    for (int k = 0; k < s.commands_size(); ++k) {
+      outbox_item item;
+      item.position = e.global_position;
+      item.step = e.sequence_nr;
+      item.index = static_cast<uint32_t>(k);
+      item.entry = s.commands(k);
+      item.resent = true;
+      out.push_back(std::move(item));
+    }
+    return true;
+  };
+  auto end = j.last_position();
+  while (from <= end) {
+    auto seen = j.read_all(from, 4096, filter, visit);
+    if (!seen)
+      return std::move(seen.error());
+    if (corrupt)
+      return corrupt;
+    if (*seen < from)
+      break;
+    from = *seen + 1;
+  }
+  return caf::none;
+}
+
+} // namespace
+
 caf::expected<std::unique_ptr<saga_runtime>>
 saga_runtime::start(caf::actor_system& sys, std::shared_ptr<runtime::bus::event_bus> bus,
                     runtime::aggregates::aggregate_registry reg,
@@ -89,8 +151,16 @@ saga_runtime::start(caf::actor_system& sys, std::shared_ptr<runtime::bus::event_
   if (!cp)
     return std::move(cp.error());
   p->last_checkpoint = cp->value_or(0);
-  // The outbox left by the last run, and the stored timeouts.
+  // The outbox left by the last run: the commands of the steps after the
+  // outbox-done position, the commands under outbox keys; and the stored
+  // timeouts.
   auto items = std::make_shared<std::vector<outbox_item>>();
+  auto from = resend_from(*p->journal, p->name, *cp);
+  if (!from)
+    return std::move(from.error());
+  p->outbox_done = *from - 1;
+  if (auto err = steps_to_resend(*p->journal, p->name, *from, *items))
+    return err;
   std::vector<timer_item> timers;
   caf::error corrupt;
   auto err = p->journal->scan_side(keys::outbox_prefix(p->name),
@@ -164,7 +234,8 @@ void saga_runtime::stop() {
     return;
   if (impl_->sub)
     impl_->sub->stop();
-  // Write the deletions of answered outbox entries before leaving.
+  // Write the deletions of answered outbox keys and the outbox-done
+  // position before leaving.
   caf::scoped_actor self{*impl_->sys};
   std::vector<std::string> deletes;
   self->request(impl_->dispatcher, std::chrono::seconds{5}, saga_drain_atom::value)
@@ -174,11 +245,13 @@ void saga_runtime::stop() {
   // dispatcher finish (their callbacks use the dispatcher).
   for (int i = 0; i < 5000 && (impl_->flushing.load() > 0 || impl_->writing.load()); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds{1});
-  if (!deletes.empty()) {
+  {
     persistence::atomic_write w;
     w.persistence_id = keys::checkpoint_name(impl_->name);
     for (auto& k : deletes)
       w.side_writes.push_back({std::move(k), std::nullopt});
+    w.side_writes.push_back(
+      {keys::outbox_done_key(impl_->name), std::to_string(impl_->outbox_done.load())});
     (void) impl_->journal->write(std::move(w));
   }
   caf::anon_send_exit(impl_->dispatcher, caf::exit_reason::user_shutdown);

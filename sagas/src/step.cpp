@@ -1,8 +1,9 @@
 // One step of a saga instance: the handler runs (with retries) on a copy of
 // the state; its effects become ONE atomic write - the SagaStep event of the
-// instance's stream (expected sequence number = the instance's version), the
-// outbox entries of its commands and its timer records as side writes - or,
-// if it keeps failing, the event is parked in the dead-letter stream.
+// instance's stream (expected sequence number = the instance's version),
+// which carries its commands (the outbox), and its timer records as side
+// writes - or, if it keeps failing, the event is parked in the dead-letter
+// stream.
 
 #include <algorithm>
 #include <chrono>
@@ -112,18 +113,19 @@ void batch_processor::step(instance_record& rec, const std::string& instance,
   }
   for (auto& t : timers)
     *s.add_timers() = t;
-  // Outbox.
+  // Outbox: the commands travel in the step event itself (no side key per
+  // command; see keys.hpp's outbox_done).
   for (size_t k = 0; k < fx.commands.size(); ++k) {
     auto& c = fx.commands[k];
     outbox_item item;
-    item.key = keys::outbox_key(saga, instance, step_no, k);
+    item.step = step_no;
+    item.index = static_cast<uint32_t>(k);
     item.entry.set_persistence_id(c.aggregate_type + "-" + c.aggregate_id);
     item.entry.set_command_type(c.command_type);
     item.entry.set_payload(c.payload);
     item.entry.set_command_id(keys::command_id(saga, instance, step_no, k));
     item.entry.set_correlation_id(instance);
-    s.add_command_ids(item.entry.command_id());
-    w.side_writes.push_back({item.key, item.entry.SerializeAsString()});
+    *s.add_commands() = item.entry;
     post.items.push_back(std::move(item));
   }
   w.events.push_back(make_envelope(w.persistence_id, s, instance, causation_of(e)));

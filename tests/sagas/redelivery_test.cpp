@@ -3,6 +3,8 @@
 // as handled (each instance records the highest position it handled) and
 // neither records a step nor sends a command.
 
+#include <optional>
+#include <string>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -98,4 +100,52 @@ TEST(redelivery, a_step_batch_whose_write_failed_is_handled_again) {
   EXPECT_EQ(a.count("payment-f1", "PaymentCharged"), 1u);
   EXPECT_EQ(a.count("order-f1", "OrderConfirmed"), 1u);
   EXPECT_EQ(a.count("inventory-headphones", "StockReserved"), 2u);
+}
+
+// A step's commands travel in its step event; the saga's outbox-done
+// position says up to where all of them were answered. A command that keeps
+// failing is written to an outbox key before it is retried, so it no longer
+// holds that position back, and after a restart it is re-sent from that key:
+// applied once, and the key is deleted once answered.
+TEST(redelivery, a_command_still_failing_at_shutdown_is_resent_from_its_outbox_key) {
+  auto dir = temp_dir("spilled");
+  const std::string outbox = "esr.saga/order_fulfilment/outbox/";
+  {
+    world_options wo;
+    wo.faulty_journal = true;
+    wo.saga_opts.command_timeout = std::chrono::milliseconds{100};
+    world a{dir, wo};
+    a.add_stock("headphones", 3);
+    a.faulty().hold_writes("inventory-");
+    ASSERT_TRUE(a.place(make_order("s1", "headphones", 1, 20000, card_ok)));
+    for (int i = 0; i < 300 && a.side_keys(outbox) == 0; ++i)
+      std::this_thread::sleep_for(10ms);
+    ASSERT_EQ(a.side_keys(outbox), 1u) << "the failing ReserveStock was not kept";
+    // Its step no longer holds the outbox-done position back.
+    auto step = a.store().events->read_stream("saga.order_fulfilment-s1");
+    ASSERT_TRUE(step && !step->empty());
+    std::optional<std::string> done;
+    for (int i = 0; i < 300; ++i) {
+      auto d = a.store().events->get_side(outbox.substr(0, outbox.size() - 1) + "-done");
+      ASSERT_TRUE(d);
+      done = *d;
+      if (done && std::stoull(*done) >= step->front().global_position)
+        break;
+      std::this_thread::sleep_for(10ms);
+    }
+    ASSERT_TRUE(done);
+    EXPECT_GE(std::stoull(*done), step->front().global_position);
+    a.saga().stop(); // the command is still unanswered
+    a.faulty().release_writes();
+    a.stop();
+  }
+  world b{dir};
+  auto info = b.wait_completed("s1", 10s);
+  ASSERT_TRUE(info) << "the kept command was not sent again";
+  EXPECT_EQ(b.count("inventory-headphones", "StockReserved"), 1u);
+  EXPECT_EQ(b.count("payment-s1", "PaymentCharged"), 1u);
+  ASSERT_FALSE(b.saga().wait_idle(10s));
+  for (int i = 0; i < 300 && b.side_keys(outbox) != 0; ++i)
+    std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(b.side_keys(outbox), 0u) << "the answered command's key was not deleted";
 }

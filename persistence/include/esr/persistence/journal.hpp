@@ -139,8 +139,8 @@ public:
   virtual uint64_t last_position() const = 0;
 
   /// Registers `f` to be called after each durable group commit with the
-  /// group's events in global order, on the journal's writer thread: keep it
-  /// short and non-blocking. Returns a token; remove_commit_listener(token)
+  /// group's events in global order, on a journal thread (the LevelDB
+  /// journal's completer): keep it short and non-blocking. Returns a token; remove_commit_listener(token)
   /// unregisters it. Events committed before registration are not delivered.
   virtual uint64_t add_commit_listener(commit_listener f) = 0;
 

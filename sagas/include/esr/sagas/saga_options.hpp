@@ -50,8 +50,9 @@ struct saga_options {
   std::chrono::milliseconds max_command_backoff{2000};
   /// Most events handled per step batch (one write_async call). Default: 1024.
   size_t max_batch = 1024;
-  /// How long acknowledged outbox entries are collected before their
-  /// deletion is written (one side-only write). Default: 2 ms.
+  /// How long answered commands are collected before the outbox-done
+  /// position and the deletion of answered outbox keys are written (one
+  /// side-only write). Default: 2 ms.
   std::chrono::milliseconds outbox_flush_interval{2};
   /// Most finished instances remembered in memory (older ones are looked up
   /// in the journal again). Default: 100,000.

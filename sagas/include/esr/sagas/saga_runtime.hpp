@@ -54,12 +54,14 @@ struct saga_stats {
 /// processor (one thread, in global order) that correlates each event to an
 /// instance, runs its handler and commits, in ONE WriteBatch, the step event
 /// of the instance's stream "saga.<name>-<instance>" (its new state, the
-/// highest global position handled, pending timeouts), the outbox entries of
-/// the commands it sends, its timer records and the runtime's checkpoint.
-/// After the commit a CAF dispatcher actor sends the commands to the
-/// aggregates (deterministic command ids) and deletes each outbox entry once
-/// answered; on start, it re-sends the entries left by a crash and re-arms
-/// the stored timeouts (CAF delayed messages). A fired timeout is appended to
+/// highest global position handled, pending timeouts, the commands it sends:
+/// the outbox), its timer records and the runtime's checkpoint. After the
+/// commit a CAF dispatcher actor sends the commands to the aggregates
+/// (deterministic command ids) and moves the outbox-done position on as they
+/// are answered (a failing command is kept under an outbox key while it is
+/// retried); on start, it re-sends the commands of the steps after that
+/// position and those under outbox keys, and re-arms the stored timeouts
+/// (CAF delayed messages). A fired timeout is appended to
 /// the journal ("saga.<name>.timers-<instance>") and handled in order like
 /// any event. Redelivered events (at or below an instance's handled position)
 /// are skipped, so each event is handled once in effect across crashes.

@@ -27,7 +27,7 @@ struct bus_options {
 /// The internal event bus of one journal: after each durable group commit,
 /// the journal's commit listener hands the group's events (in global order)
 /// to the bus, which keeps the newest ones in a bounded live buffer shared by
-/// every subscription. Publishing costs the writer thread one copy of the
+/// every subscription. Publishing costs the journal's completer thread one copy of the
 /// group and a notify; it never waits for a subscriber.
 ///
 /// To upcast events on every path, create the bus on an upcasting_journal.

@@ -19,7 +19,7 @@ namespace esr::runtime::upcasting {
 /// shape. Returns the new events (at least one; an empty vector drops the
 /// event from every read), or an error that the read reports as
 /// bus::errc::upcast_failed. Must be pure and thread-safe: it runs on reader
-/// threads and on the journal's writer thread (commit listeners).
+/// threads and on the journal's completer thread (commit listeners).
 using upcaster = std::function<caf::expected<std::vector<persistence::event_envelope>>(
   const persistence::event_envelope&)>;
 
