@@ -352,11 +352,22 @@ void leveldb_journal::run_completer() {
     for (auto& c : ready) {
       if (!c.events.empty()) {
         std::lock_guard<std::mutex> guard{listeners_mutex_};
+        // One shared group for every listener: the events are moved, not
+        // copied (the bus keeps it in its live buffer as it is).
+        auto group = std::make_shared<const std::vector<event_envelope>>(std::move(c.events));
         for (auto& [token, f] : listeners_)
-          f(c.events);
+          f(*group);
+        for (auto& [token, f] : shared_listeners_)
+          f(group);
       }
-      for (auto& call : c.calls)
-        call.done(std::move(call.outcomes));
+      for (auto& call : c.calls) {
+        // Destroyed right after it ran: what it holds (an actor, a journal
+        // handle) is released before the next call is answered, so a caller
+        // whose write was answered after this one's finds it released.
+        auto done = std::move(call.done);
+        call.done = nullptr;
+        done(std::move(call.outcomes));
+      }
     }
     ready.clear();
   }

@@ -8,6 +8,12 @@ namespace esr::persistence {
 
 journal::~journal() = default;
 
+uint64_t journal::add_shared_commit_listener(shared_commit_listener f) {
+  return add_commit_listener([f = std::move(f)](const std::vector<event_envelope>& events) {
+    f(std::make_shared<const std::vector<event_envelope>>(events));
+  });
+}
+
 journal_stats journal::stats() const {
   return {};
 }

@@ -335,10 +335,19 @@ uint64_t leveldb_journal::add_commit_listener(commit_listener f) {
   return token;
 }
 
+uint64_t leveldb_journal::add_shared_commit_listener(shared_commit_listener f) {
+  std::lock_guard<std::mutex> guard{listeners_mutex_};
+  auto token = next_token_++;
+  shared_listeners_.emplace(token, std::move(f));
+  has_listeners_ = true;
+  return token;
+}
+
 void leveldb_journal::remove_commit_listener(uint64_t token) {
   std::lock_guard<std::mutex> guard{listeners_mutex_};
   listeners_.erase(token);
-  has_listeners_ = !listeners_.empty();
+  shared_listeners_.erase(token);
+  has_listeners_ = !listeners_.empty() || !shared_listeners_.empty();
 }
 
 caf::expected<std::optional<std::string>>

@@ -52,6 +52,7 @@ public:
   uint64_t last_position() const override;
   journal_stats stats() const override;
   uint64_t add_commit_listener(commit_listener f) override;
+  uint64_t add_shared_commit_listener(shared_commit_listener f) override;
   void remove_commit_listener(uint64_t token) override;
   caf::expected<std::optional<std::string>> get_side(std::string_view key) override;
   caf::error scan_side(std::string_view prefix,
@@ -265,6 +266,7 @@ private:
 
   std::mutex listeners_mutex_;
   std::map<uint64_t, commit_listener> listeners_;
+  std::map<uint64_t, shared_commit_listener> shared_listeners_;
   std::atomic<bool> has_listeners_{false};
   uint64_t next_token_ = 1;
 

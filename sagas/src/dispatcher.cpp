@@ -295,8 +295,10 @@ void flush(self_ptr self) {
   // A failed deletion only means the command is re-sent (deduplicated) after
   // the next restart.
   auto rt = st.rt;
-  ++rt->flushing;
-  rt->journal->write_async(std::move(ws), [rt](persistence::write_outcomes) { --rt->flushing; });
+  auto flushing = rt->flushing;
+  ++*flushing;
+  rt->journal->write_async(std::move(ws),
+                           [flushing](persistence::write_outcomes) { --*flushing; });
 }
 
 void fire(self_ptr self, timer_item t) {

@@ -276,9 +276,10 @@ caf::error saga_runtime::impl::process(const runtime::bus::event_batch& batch) {
   work.writes.clear();
   cache_records(work); // Optimistic: the next batch is handled against them.
   b->work = std::move(work);
-  writing = true;
+  *writing = true;
   auto self = weak_self;
-  journal->write_async(std::move(writes), [self, b](persistence::write_outcomes out) {
+  auto flag = writing;
+  journal->write_async(std::move(writes), [self, b, flag](persistence::write_outcomes out) {
     // On the journal's thread: commands and timers leave once durable.
     if (auto rt = self.lock())
       rt->hand_over(b->work, out);
@@ -288,8 +289,7 @@ caf::error saga_runtime::impl::process(const runtime::bus::event_batch& batch) {
       b->decided = true;
     }
     b->cv.notify_all();
-    if (auto rt = self.lock())
-      rt->writing = false;
+    *flag = false; // last, holding no reference to the runtime
   });
   inflight = std::move(b);
   return caf::none;

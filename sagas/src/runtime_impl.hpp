@@ -102,7 +102,12 @@ struct saga_runtime::impl {
   /// the steps at or before it is answered or stored under an outbox key.
   std::atomic<uint64_t> outbox_done{0};
   std::atomic<bool> busy{false};       ///< The processor is inside a batch.
-  std::atomic<int64_t> flushing{0};    ///< Outbox deletions being written.
+  /// Side-only writes of the dispatcher in flight (outbox keys and the
+  /// outbox-done position). Shared with their callbacks, which hold no
+  /// reference to the runtime: stop() waits for this to reach 0, and the
+  /// last reference to the runtime (and its journal) must not be dropped on
+  /// the journal's own thread, where closing the store cannot be waited for.
+  std::shared_ptr<std::atomic<int64_t>> flushing = std::make_shared<std::atomic<int64_t>>(0);
   std::atomic<bool> stopped{false};
   std::atomic<uint64_t> steps{0}, sent{0}, acked{0}, completed{0}, parked_n{0}, skipped{0};
   std::mutex stop_mtx;
@@ -161,7 +166,9 @@ struct saga_runtime::impl {
   std::shared_ptr<inflight_batch> inflight;  ///< The batch whose write is in flight.
   uint64_t redo_first_position = 0; ///< Positions of a batch to handle again
   uint64_t redo_last_position = 0;  ///< (0: none).
-  std::atomic<bool> writing{false}; ///< A batch's write is in flight.
+  /// A batch's write is in flight; shared with its callback, which clears it
+  /// last, after dropping its reference to the runtime (see `flushing`).
+  std::shared_ptr<std::atomic<bool>> writing = std::make_shared<std::atomic<bool>>(false);
   std::weak_ptr<impl> weak_self;   ///< For the journal's callbacks.
 };
 

@@ -243,7 +243,7 @@ void saga_runtime::stop() {
              [](caf::error&) {});
   // Let a step batch's write and a deletion already submitted by the
   // dispatcher finish (their callbacks use the dispatcher).
-  for (int i = 0; i < 5000 && (impl_->flushing.load() > 0 || impl_->writing.load()); ++i)
+  for (int i = 0; i < 5000 && (impl_->flushing->load() > 0 || impl_->writing->load()); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds{1});
   {
     persistence::atomic_write w;
@@ -355,7 +355,7 @@ caf::error saga_runtime::wait_idle(std::chrono::milliseconds timeout) const {
     }
     auto last = impl_->journal->last_position();
     if (impl_->sub->position() >= last && impl_->in_flight.load() == 0 && !impl_->busy.load()
-        && !impl_->writing.load()) {
+        && !impl_->writing->load()) {
       if (++stable >= 3)
         return caf::none;
     } else {

@@ -93,6 +93,46 @@ TYPED_TEST(journal_reads, read_all_reports_how_far_it_examined_so_a_subscriber_c
   EXPECT_EQ(*stopped, 2u);
 }
 
+TYPED_TEST(journal_reads, a_shared_commit_listener_keeps_the_groups_a_plain_one_reads) {
+  std::mutex mtx;
+  std::vector<uint64_t> plain;
+  std::vector<event_group> kept;
+  auto t1 = this->events().add_commit_listener([&](const std::vector<event_envelope>& evs) {
+    std::lock_guard<std::mutex> guard{mtx};
+    for (auto& e : evs)
+      plain.push_back(e.global_position);
+  });
+  auto t2 = this->events().add_shared_commit_listener([&](const event_group& g) {
+    std::lock_guard<std::mutex> guard{mtx};
+    kept.push_back(g);
+  });
+  for (int n = 0; n < 10; ++n) {
+    std::vector<atomic_write> ws;
+    ws.push_back(single("account-" + std::to_string(n % 3), "deposited", std::to_string(n)));
+    ws.push_back(single("account-9", "noted", std::to_string(n)));
+    for (auto& out : this->events().write(std::move(ws)))
+      ESR_ASSERT_OK(out);
+  }
+  this->events().remove_commit_listener(t2);
+  ESR_ASSERT_OK(this->events().write(single("account-0", "closed", "after")));
+  this->events().remove_commit_listener(t1);
+  std::lock_guard<std::mutex> guard{mtx};
+  EXPECT_EQ(plain, range(1, 21));
+  // The groups kept are intact after later commits, in order, and end where
+  // the shared listener was removed.
+  std::vector<uint64_t> shared;
+  std::vector<std::string> payloads;
+  for (auto& g : kept)
+    for (auto& e : *g) {
+      shared.push_back(e.global_position);
+      payloads.push_back(e.payload);
+    }
+  EXPECT_EQ(shared, range(1, 20));
+  ASSERT_EQ(payloads.size(), 20u);
+  EXPECT_EQ(payloads[0], "0");
+  EXPECT_EQ(payloads[19], "9");
+}
+
 TYPED_TEST(journal_reads, the_commit_listener_sees_every_committed_event_once_in_global_order) {
   ESR_ASSERT_OK(this->events().write(single("account-0", "opened", "before")));
   std::mutex mtx;

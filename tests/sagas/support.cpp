@@ -93,6 +93,11 @@ void world::stop() {
   client_.reset();
   if (reg_)
     reg_->stop();
+  // Every write submitted so far is answered, and its callback (which may
+  // hold the last reference to an aggregate, and through it to the store)
+  // destroyed, before this write is: the store closes when the world goes.
+  if (store_.events)
+    (void) store_.events->write(persistence::atomic_write{});
 }
 
 caf::expected<OrderState> world::place(const PlaceOrder& p) {

@@ -110,6 +110,10 @@ uint64_t faulty_journal::add_commit_listener(commit_listener f) {
   return inner_->add_commit_listener(std::move(f));
 }
 
+uint64_t faulty_journal::add_shared_commit_listener(persistence::shared_commit_listener f) {
+  return inner_->add_shared_commit_listener(std::move(f));
+}
+
 void faulty_journal::remove_commit_listener(uint64_t token) {
   inner_->remove_commit_listener(token);
 }

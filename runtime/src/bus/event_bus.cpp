@@ -17,8 +17,8 @@ std::shared_ptr<event_bus> event_bus::make(std::shared_ptr<persistence::journal>
                                            bus_options opts) {
   std::shared_ptr<event_bus> result{new event_bus(std::move(j), opts)};
   auto* self = result.get();
-  result->listener_token_ = result->journal_->add_commit_listener(
-    [self](const std::vector<event_envelope>& events) { self->on_commit(events); });
+  result->listener_token_ = result->journal_->add_shared_commit_listener(
+    [self](const persistence::event_group& events) { self->on_commit(events); });
   return result;
 }
 
@@ -51,8 +51,8 @@ event_bus::subscribe(subscription_options opts, batch_handler h) {
   return result;
 }
 
-void event_bus::on_commit(const std::vector<event_envelope>& events) {
-  if (events.empty())
+void event_bus::on_commit(const persistence::event_group& events) {
+  if (!events || events->empty())
     return;
   if (subscribers_.load() == 0) {
     std::lock_guard<std::mutex> guard{mtx_};
@@ -61,9 +61,9 @@ void event_bus::on_commit(const std::vector<event_envelope>& events) {
     return;
   }
   group g;
-  g.events = std::make_shared<const std::vector<event_envelope>>(events);
-  g.first = events.front().global_position;
-  g.last = events.back().global_position;
+  g.events = events; // shared with the journal: no copy
+  g.first = events->front().global_position;
+  g.last = events->back().global_position;
   {
     std::lock_guard<std::mutex> guard{mtx_};
     // The buffer holds a contiguous range of positions; after a hole (a group

@@ -129,6 +129,30 @@ uint64_t upcasting_journal::add_commit_listener(commit_listener f) {
     });
 }
 
+uint64_t upcasting_journal::add_shared_commit_listener(persistence::shared_commit_listener f) {
+  if (registry_->empty())
+    return inner_->add_shared_commit_listener(std::move(f));
+  return inner_->add_shared_commit_listener(
+    [reg = registry_, f = std::move(f)](const persistence::event_group& group) {
+      bool any = false;
+      for (auto& e : *group)
+        if (reg->applies_to(e)) {
+          any = true;
+          break;
+        }
+      if (!any) {
+        f(group); // nothing to upcast: shared as it is
+        return;
+      }
+      std::vector<event_envelope> out;
+      out.reserve(group->size());
+      for (auto& e : *group)
+        if (reg->upcast(e, out))
+          return; // Not delivered: live readers fall back to read_all.
+      f(std::make_shared<const std::vector<event_envelope>>(std::move(out)));
+    });
+}
+
 void upcasting_journal::remove_commit_listener(uint64_t token) {
   inner_->remove_commit_listener(token);
 }

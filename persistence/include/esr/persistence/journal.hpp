@@ -64,6 +64,13 @@ using event_visitor = std::function<bool(const event_envelope&)>;
 /// Called after each committed (durable) group, with its events in global order.
 using commit_listener = std::function<void(const std::vector<event_envelope>&)>;
 
+/// The events of one committed group, shared by the listeners (never modified).
+using event_group = std::shared_ptr<const std::vector<event_envelope>>;
+
+/// Like commit_listener, but takes a share of the group instead of reading it
+/// (a listener that keeps the events, such as the event bus, needs no copy).
+using shared_commit_listener = std::function<void(const event_group&)>;
+
 /// Counters of a journal's write path, for metrics and benchmarks.
 struct journal_stats {
   uint64_t groups = 0; ///< Group commits written (one WriteBatch each).
@@ -147,6 +154,12 @@ public:
   /// Unregisters a commit listener. After return, `f` is no longer running
   /// and will not be called again.
   virtual void remove_commit_listener(uint64_t token) = 0;
+
+  /// Registers `f` like add_commit_listener, handing it a share of each
+  /// group's events; remove_commit_listener(token) unregisters it. The
+  /// default implementation copies each group for `f`; the LevelDB journal
+  /// builds one shared group for all such listeners, without a copy.
+  virtual uint64_t add_shared_commit_listener(shared_commit_listener f);
 
   /// Returns the write-path counters since the journal was opened. The
   /// default implementation returns zeros.

@@ -27,8 +27,9 @@ struct bus_options {
 /// The internal event bus of one journal: after each durable group commit,
 /// the journal's commit listener hands the group's events (in global order)
 /// to the bus, which keeps the newest ones in a bounded live buffer shared by
-/// every subscription. Publishing costs the journal's completer thread one copy of the
-/// group and a notify; it never waits for a subscriber.
+/// every subscription. Publishing costs the journal's completer thread a
+/// share of the group (the journal's own vector: no copy) and a notify; it
+/// never waits for a subscriber.
 ///
 /// To upcast events on every path, create the bus on an upcasting_journal.
 ///
@@ -76,7 +77,7 @@ private:
 
   event_bus(std::shared_ptr<persistence::journal> j, bus_options opts);
 
-  void on_commit(const std::vector<persistence::event_envelope>& events);
+  void on_commit(const persistence::event_group& events);
 
   /// Collects live groups for a subscription at `next`, waiting up to `wait`
   /// for new ones; appends groups of about `max_events` events to `out`.

@@ -51,6 +51,7 @@ public:
                                    const persistence::event_visitor& f) override;
   uint64_t last_position() const override;
   uint64_t add_commit_listener(persistence::commit_listener f) override;
+  uint64_t add_shared_commit_listener(persistence::shared_commit_listener f) override;
   void remove_commit_listener(uint64_t token) override;
   caf::expected<std::optional<std::string>> get_side(std::string_view key) override;
   caf::error scan_side(std::string_view prefix,
