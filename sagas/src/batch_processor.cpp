@@ -22,7 +22,7 @@ caf::expected<instance_record*> batch_processor::get(const std::string& key) {
     rt_.cache.erase(j);
     return &w_.records.emplace(key, std::move(rec)).first->second;
   }
-  auto rec = rt_.load(key);
+  auto rec = rt_.load(key, rt_.maybe_parked.count(key) > 0);
   if (!rec)
     return std::move(rec.error());
   return &w_.records.emplace(key, std::move(*rec)).first->second;

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <caf/actor.hpp>
@@ -119,8 +120,15 @@ struct saga_runtime::impl {
               std::string state = {}) const;
 
   /// Loads instance `key` from the journal (exists == false if it never
-  /// started). Errors: journal errors, errc::corrupt_record.
-  caf::expected<instance_record> load(const std::string& key) const;
+  /// started), and its parked keys unless `may_be_parked` is false.
+  /// Errors: journal errors, errc::corrupt_record.
+  caf::expected<instance_record> load(const std::string& key, bool may_be_parked = true) const;
+
+  /// Instances that may have parked events (a superset: every instance ever
+  /// parked since start, and those found parked at start). The processor
+  /// looks for an instance's parked keys only if it is here: a side-key scan
+  /// per new instance cost a LevelDB iterator over every level.
+  std::unordered_set<std::string> maybe_parked;
 
   /// The processor: handles one batch of the subscription (processor.cpp).
   caf::error process(const runtime::bus::event_batch& batch);

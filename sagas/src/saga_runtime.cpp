@@ -32,7 +32,8 @@ void saga_runtime::impl::report(saga_note::kind k, const std::string& instance,
   opts.observer(n);
 }
 
-caf::expected<instance_record> saga_runtime::impl::load(const std::string& key) const {
+caf::expected<instance_record> saga_runtime::impl::load(const std::string& key,
+                                                        bool may_be_parked) const {
   instance_record rec;
   auto stream = keys::instance_stream(name, key);
   auto hi = journal->highest_sequence_nr(stream);
@@ -61,6 +62,8 @@ caf::expected<instance_record> saga_runtime::impl::load(const std::string& key) 
     rec.timers.assign(step.timers().begin(), step.timers().end());
     rec.done_steps.assign(step.done_steps().begin(), step.done_steps().end());
   }
+  if (!may_be_parked)
+    return rec;
   auto err = journal->scan_side(keys::parked_prefix(name, key),
                                 [&](std::string_view k, std::string_view) {
                                   rec.parked.emplace_back(k);
@@ -194,6 +197,15 @@ saga_runtime::start(caf::actor_system& sys, std::shared_ptr<runtime::bus::event_
     return err;
   if (corrupt)
     return corrupt;
+  // The instances with parked events (see impl::maybe_parked).
+  auto parked = keys::parked_prefix(p->name);
+  err = p->journal->scan_side(parked, [&](std::string_view k, std::string_view) {
+    auto rest = k.substr(parked.size());
+    p->maybe_parked.insert(keys::unescape(rest.substr(0, rest.rfind('/'))));
+    return true;
+  });
+  if (err)
+    return err;
   p->weak_self = p;
   p->dispatcher = spawn_dispatcher(sys, p);
   if (!items->empty()) {

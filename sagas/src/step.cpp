@@ -158,6 +158,7 @@ void batch_processor::park(instance_record* rec, const std::string& instance,
                            uint32_t attempts) {
   auto& saga = rt_.name;
   auto key = keys::parked_key(saga, instance, e.global_position);
+  rt_.maybe_parked.insert(instance);
   if (rec != nullptr
       && std::find(rec->parked.begin(), rec->parked.end(), key) != rec->parked.end())
     return; // Parked before (redelivery after a crash).

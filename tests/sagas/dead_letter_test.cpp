@@ -112,6 +112,34 @@ TEST(dead_letters, a_failing_handler_is_retried_then_parked_and_the_instance_is_
   EXPECT_TRUE(sg::is(w.saga().replay_parked("d1"), sg::errc::not_found));
 }
 
+// After a restart the saga looks an instance up again when its next event
+// arrives; the instance's parked events (found at start) keep it stuck.
+TEST(dead_letters, a_stuck_instance_stays_stuck_after_a_restart) {
+  auto dir = temp_dir("dlq-restart");
+  fail_discounts = true;
+  discount_calls = 0;
+  {
+    world w{dir, audit_world(sg::unknown_instance_policy::ignore)};
+    ASSERT_TRUE(w.place(make_order("d2", "x", 1, 20000, card_ok, false, "SPRING50", 5000)));
+    ASSERT_FALSE(w.saga().wait_idle(10s));
+  }
+  fail_discounts = false;
+  world w{dir, audit_world(sg::unknown_instance_policy::ignore)};
+  ASSERT_FALSE(w.saga().wait_idle(10s));
+  confirm(w, "d2");
+  ASSERT_FALSE(w.saga().wait_idle(10s));
+  auto parked = w.saga().parked();
+  ASSERT_TRUE(parked);
+  ASSERT_EQ(parked->size(), 2u) << "the event after the restart was handled, not parked";
+  EXPECT_EQ((*parked)[1].event_type, "order_payment.OrderConfirmed");
+  EXPECT_EQ((*parked)[1].error, "instance is stuck");
+  EXPECT_EQ(discount_calls.load(), 3);
+  auto info = w.saga().instance("d2");
+  ASSERT_TRUE(info && *info);
+  EXPECT_TRUE((*info)->stuck);
+  EXPECT_FALSE((*info)->completed);
+}
+
 TEST(unknown_instances, are_ignored_with_a_note_under_the_ignore_policy) {
   auto dir = temp_dir("unknown-ignore");
   world w{dir, audit_world(sg::unknown_instance_policy::ignore)};
