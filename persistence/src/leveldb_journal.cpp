@@ -327,20 +327,21 @@ journal_stats leveldb_journal::stats() const {
                        stat_syncs_.load()};
 }
 
-uint64_t leveldb_journal::add_commit_listener(commit_listener f) {
+template <class Listener>
+uint64_t leveldb_journal::add_listener(std::map<uint64_t, Listener>& to, Listener f) {
   std::lock_guard<std::mutex> guard{listeners_mutex_};
   auto token = next_token_++;
-  listeners_.emplace(token, std::move(f));
+  to.emplace(token, std::move(f));
   has_listeners_ = true;
   return token;
 }
 
+uint64_t leveldb_journal::add_commit_listener(commit_listener f) {
+  return add_listener(listeners_, std::move(f));
+}
+
 uint64_t leveldb_journal::add_shared_commit_listener(shared_commit_listener f) {
-  std::lock_guard<std::mutex> guard{listeners_mutex_};
-  auto token = next_token_++;
-  shared_listeners_.emplace(token, std::move(f));
-  has_listeners_ = true;
-  return token;
+  return add_listener(shared_listeners_, std::move(f));
 }
 
 void leveldb_journal::remove_commit_listener(uint64_t token) {

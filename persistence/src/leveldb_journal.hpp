@@ -197,6 +197,10 @@ private:
   /// completer thread.
   void fail_calls(std::vector<pending_call>& calls, const caf::error& err);
 
+  /// Registers `f` in `to` (listeners_ or shared_listeners_).
+  template <class Listener>
+  uint64_t add_listener(std::map<uint64_t, Listener>& to, Listener f);
+
   // -- completer (group_commit_writer.cpp) ------------------------------------
 
   /// A decided group: its calls (outcomes set) and its events for listeners.

@@ -29,6 +29,23 @@ uint64_t last_pos(uint64_t first_seq, uint64_t last_seq, uint64_t first_pos) {
   return first_pos + (last_seq - first_seq);
 }
 
+/// The batch of a format upgrade, written every 4,096 keys to the index or
+/// the log's database.
+struct upgrade_batch {
+  leveldb_db& db;
+  leveldb::WriteBatch batch;
+  size_t n = 0;
+
+  /// Counts one more key in `batch`; writes it out every 4,096 keys.
+  caf::error step(bool to_index) {
+    if (++n % 4096 != 0)
+      return caf::none;
+    auto st = to_index ? db.write_index({}, &batch) : db.write({}, &batch);
+    batch.Clear();
+    return from_status(st, "upgrading the store's format");
+  }
+};
+
 } // namespace
 
 caf::error leveldb_journal::rebuild_tail(uint64_t last) {
@@ -89,16 +106,9 @@ caf::error leveldb_journal::upgrade_format_1(uint64_t last) {
     return !k.empty() && (k[0] == event_tag || k[0] == deleted_tag);
   };
   std::unique_ptr<leveldb::Iterator> it{db_->db->NewIterator(leveldb::ReadOptions{})};
-  leveldb::WriteBatch batch;
-  size_t n = 0;
-  // Writes `batch` every 4,096 keys, to the index or the log's database.
-  auto step = [&](bool to_index) -> caf::error {
-    if (++n % 4096 != 0)
-      return caf::none;
-    auto st = to_index ? db_->write_index({}, &batch) : db_->write({}, &batch);
-    batch.Clear();
-    return from_status(st, "upgrading the store's format");
-  };
+  upgrade_batch up{*db_};
+  auto& batch = up.batch;
+  auto step = [&up](bool to_index) { return up.step(to_index); };
   for (it->Seek(std::string(1, deleted_tag)); it->Valid() && in_index(it->key()); it->Next()) {
     batch.Put(it->key(), it->value());
     if (auto err = step(true))
@@ -156,15 +166,9 @@ caf::error leveldb_journal::upgrade_format_2() {
   auto first = std::string(1, std::min(name_tag, id_tag));
   auto past = std::max(name_tag, id_tag);
   std::unique_ptr<leveldb::Iterator> it{db_->db->NewIterator(leveldb::ReadOptions{})};
-  leveldb::WriteBatch batch;
-  size_t n = 0;
-  auto step = [&](bool to_index) -> caf::error {
-    if (++n % 4096 != 0)
-      return caf::none;
-    auto st = to_index ? db_->write_index({}, &batch) : db_->write({}, &batch);
-    batch.Clear();
-    return from_status(st, "upgrading the store's format");
-  };
+  upgrade_batch up{*db_};
+  auto& batch = up.batch;
+  auto step = [&up](bool to_index) { return up.step(to_index); };
   for (it->Seek(first); it->Valid() && it->key()[0] <= past; it->Next()) {
     if (!is_name_or_id(it->key()))
       continue;

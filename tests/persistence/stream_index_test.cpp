@@ -260,6 +260,21 @@ void expect_current_format(const std::string& path) {
   EXPECT_GT(names, 0u);
 }
 
+/// Opens the store of `b` (written in an older format), checks it against
+/// `m` and its side key `side` ("pending"), writes to streams named
+/// `prefix`..., checks again and closes it.
+void expect_old_store_works(leveldb_backend& b, model& m, std::mt19937_64& rng,
+                            const std::string& side, const std::string& prefix) {
+  auto s = b.open();
+  ESR_ASSERT_OK(s);
+  ASSERT_NO_FATAL_FAILURE(expect_matches(*s->events, m, rng));
+  auto value = s->events->get_side(side);
+  ESR_ASSERT_OK(value);
+  EXPECT_EQ(value->value_or("missing"), "pending");
+  ASSERT_NO_FATAL_FAILURE(write_some(*s->events, m, rng, 10, prefix));
+  ASSERT_NO_FATAL_FAILURE(expect_matches(*s->events, m, rng));
+}
+
 /// Deletes the first two events of stream-0 (format "1" stores had
 /// deletion markers too).
 caf::error s_delete_first_two(leveldb_backend& b) {
@@ -332,16 +347,7 @@ TEST(stream_index, a_format_1_store_is_read_and_upgraded) {
     fs::remove_all(b.path() + "/index");
   }
   b.options().index_flush_events = 131072;
-  {
-    auto s = b.open();
-    ESR_ASSERT_OK(s);
-    ASSERT_NO_FATAL_FAILURE(expect_matches(*s->events, m, rng));
-    auto side = s->events->get_side("saga/outbox/1");
-    ESR_ASSERT_OK(side);
-    EXPECT_EQ(side->value_or("missing"), "pending");
-    ASSERT_NO_FATAL_FAILURE(write_some(*s->events, m, rng, 10));
-    ASSERT_NO_FATAL_FAILURE(expect_matches(*s->events, m, rng));
-  }
+  ASSERT_NO_FATAL_FAILURE(expect_old_store_works(b, m, rng, "saga/outbox/1", "stream-"));
   ASSERT_NO_FATAL_FAILURE(expect_current_format(b.path()));
 }
 
@@ -381,16 +387,7 @@ TEST(stream_index, a_format_2_store_is_read_and_upgraded) {
     ASSERT_TRUE(db->Write(leveldb::WriteOptions{}, &to_log).ok());
     ASSERT_TRUE(index->Write(leveldb::WriteOptions{}, &from_index).ok());
   }
-  {
-    auto s = b.open();
-    ESR_ASSERT_OK(s);
-    ASSERT_NO_FATAL_FAILURE(expect_matches(*s->events, m, rng));
-    auto side = s->events->get_side("saga/outbox/2");
-    ESR_ASSERT_OK(side);
-    EXPECT_EQ(side->value_or("missing"), "pending");
-    ASSERT_NO_FATAL_FAILURE(write_some(*s->events, m, rng, 10, "new-"));
-    ASSERT_NO_FATAL_FAILURE(expect_matches(*s->events, m, rng));
-  }
+  ASSERT_NO_FATAL_FAILURE(expect_old_store_works(b, m, rng, "saga/outbox/2", "new-"));
   {
     auto s = b.open();
     ESR_ASSERT_OK(s);

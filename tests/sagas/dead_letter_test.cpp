@@ -56,6 +56,16 @@ world_options audit_world(sg::unknown_instance_policy p) {
   return o;
 }
 
+/// Places order `id` with a discount that the audit saga fails to handle
+/// (fail_discounts is set, discount_calls reset): the instance is stuck.
+void place_stuck(world& w, const std::string& id) {
+  fail_discounts = true;
+  discount_calls = 0;
+  ASSERT_TRUE(w.place(make_order(id, "x", 1, 20000, card_ok, false, "SPRING50", 5000)));
+  ASSERT_FALSE(w.saga().wait_idle(10s));
+  EXPECT_EQ(discount_calls.load(), 3); // handler_attempts
+}
+
 void confirm(world& w, const std::string& id) {
   ConfirmOrder c;
   c.set_order_id(id);
@@ -67,13 +77,9 @@ void confirm(world& w, const std::string& id) {
 
 TEST(dead_letters, a_failing_handler_is_retried_then_parked_and_the_instance_is_stuck) {
   auto dir = temp_dir("dlq");
-  fail_discounts = true;
-  discount_calls = 0;
   {
     world w{dir, audit_world(sg::unknown_instance_policy::ignore)};
-    ASSERT_TRUE(w.place(make_order("d1", "x", 1, 20000, card_ok, false, "SPRING50", 5000)));
-    ASSERT_FALSE(w.saga().wait_idle(10s));
-    EXPECT_EQ(discount_calls.load(), 3); // handler_attempts
+    ASSERT_NO_FATAL_FAILURE(place_stuck(w, "d1"));
     confirm(w, "d1");                    // Arrives while stuck: parked too, in order.
     ASSERT_FALSE(w.saga().wait_idle(10s));
     auto info = w.saga().instance("d1");
@@ -116,12 +122,9 @@ TEST(dead_letters, a_failing_handler_is_retried_then_parked_and_the_instance_is_
 // arrives; the instance's parked events (found at start) keep it stuck.
 TEST(dead_letters, a_stuck_instance_stays_stuck_after_a_restart) {
   auto dir = temp_dir("dlq-restart");
-  fail_discounts = true;
-  discount_calls = 0;
   {
     world w{dir, audit_world(sg::unknown_instance_policy::ignore)};
-    ASSERT_TRUE(w.place(make_order("d2", "x", 1, 20000, card_ok, false, "SPRING50", 5000)));
-    ASSERT_FALSE(w.saga().wait_idle(10s));
+    ASSERT_NO_FATAL_FAILURE(place_stuck(w, "d2"));
   }
   fail_discounts = false;
   world w{dir, audit_world(sg::unknown_instance_policy::ignore)};

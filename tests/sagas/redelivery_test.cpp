@@ -47,18 +47,33 @@ TEST(redelivery, a_saga_that_lost_its_checkpoint_handles_nothing_twice) {
   EXPECT_EQ(b.count("inventory-headphones", "StockReleased"), 1u);
 }
 
+namespace {
+
+/// Options of a world whose commands time out after 100 ms, with a fault
+/// injector in front of the journal.
+world_options quick_timeouts() {
+  world_options wo;
+  wo.faulty_journal = true;
+  wo.saga_opts.command_timeout = std::chrono::milliseconds{100};
+  return wo;
+}
+
+/// Stocks headphones in `w` and holds the inventory's writes (so its
+/// answers) until released.
+void stock_and_hold_inventory(world& w) {
+  w.add_stock("headphones", 3);
+  w.faulty().hold_writes("inventory-");
+}
+
+} // namespace
+
 // A command whose answer does not arrive within saga_options::command_timeout
 // is sent again with the same command id; the aggregate applies it once (the
 // second delivery is deduplicated) and the saga completes.
 TEST(redelivery, a_command_answered_too_late_is_resent_and_applied_once) {
   auto dir = temp_dir("late-answer");
-  world_options wo;
-  wo.faulty_journal = true;
-  wo.saga_opts.command_timeout = std::chrono::milliseconds{100};
-  world a{dir, wo};
-  a.add_stock("headphones", 3);
-  // The inventory's writes (so its answers) wait until released.
-  a.faulty().hold_writes("inventory-");
+  world a{dir, quick_timeouts()};
+  stock_and_hold_inventory(a);
   ASSERT_TRUE(a.place(make_order("late1", "headphones", 1, 20000, card_ok)));
   auto timed_out = [&] {
     for (auto& n : a.notes())
@@ -111,12 +126,8 @@ TEST(redelivery, a_command_still_failing_at_shutdown_is_resent_from_its_outbox_k
   auto dir = temp_dir("spilled");
   const std::string outbox = "esr.saga/order_fulfilment/outbox/";
   {
-    world_options wo;
-    wo.faulty_journal = true;
-    wo.saga_opts.command_timeout = std::chrono::milliseconds{100};
-    world a{dir, wo};
-    a.add_stock("headphones", 3);
-    a.faulty().hold_writes("inventory-");
+    world a{dir, quick_timeouts()};
+    stock_and_hold_inventory(a);
     ASSERT_TRUE(a.place(make_order("s1", "headphones", 1, 20000, card_ok)));
     for (int i = 0; i < 300 && a.side_keys(outbox) == 0; ++i)
       std::this_thread::sleep_for(10ms);
