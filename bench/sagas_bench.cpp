@@ -26,6 +26,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -108,34 +109,93 @@ caf::behavior order_placer(caf::event_based_actor* self, agg::aggregate_registry
   }};
 }
 
+/// Stocks SKUs sku0 .. sku<skus-1> with plenty of every item.
+void add_stock(agg::aggregate_registry& reg, int skus) {
+  agg::aggregate_client client{reg};
+  for (int s = 0; s < skus; ++s) {
+    AddStock st;
+    st.set_sku("sku" + std::to_string(s));
+    st.set_quantity(1000000000);
+    (void) client.call<StockLevel>("inventory", st.sku(), inventory_command{st});
+  }
+}
+
+/// The actor system, store, registry and bus of one run, on a fresh
+/// directory.
+struct saga_stack {
+  caf::actor_system_config cfg; ///< Outlives sys (CAF keeps a reference).
+  std::unique_ptr<caf::actor_system> sys;
+  persistence::storage store;
+  std::optional<agg::aggregate_registry> reg;
+  std::shared_ptr<runtime::bus::event_bus> bus;
+  std::string dir;
+
+  /// Starts the fulfilment saga with `so` and stocks `skus` SKUs; nullptr
+  /// (after printing why, and stopping the registry) on failure.
+  std::unique_ptr<esr::sagas::saga_runtime> start_saga(esr::sagas::saga_options so, int skus) {
+    auto rt = esr::sagas::saga_runtime::start(*sys, bus, *reg, make_fulfilment_saga(), so);
+    if (!rt) {
+      std::fprintf(stderr, "esr-bench: %s\n", esr::sagas::render(rt.error()).c_str());
+      reg->stop();
+      return nullptr;
+    }
+    add_stock(*reg, skus);
+    return std::move(*rt);
+  }
+
+  /// Stops `rt`, the registry and the actor system; removes the directory.
+  void close(std::unique_ptr<esr::sagas::saga_runtime>& rt) {
+    rt->stop();
+    reg->stop();
+    rt.reset();
+    sys.reset();
+    remove_dir(dir);
+  }
+};
+
+/// Opens a saga_stack with the order, inventory and payment types on the
+/// fresh directory `tag`; nullptr (after printing why) on failure.
+std::unique_ptr<saga_stack> open_stack(const args& a, const std::string& tag,
+                                       persistence::durability_mode mode) {
+  auto st = std::make_unique<saga_stack>();
+  st->dir = fresh_dir(a, tag);
+  esr::sagas::register_errors(st->cfg);
+  apply_scheduler_options(st->cfg, a);
+  st->sys = std::make_unique<caf::actor_system>(st->cfg);
+  persistence::leveldb_options lo;
+  lo.path = st->dir;
+  lo.durability = mode;
+  auto store = persistence::open_leveldb(lo);
+  if (!store) {
+    std::fprintf(stderr, "esr-bench: %s\n", esr::sagas::render(store.error()).c_str());
+    return nullptr;
+  }
+  st->store = *store;
+  agg::registry_options ro;
+  ro.max_concurrent_recoveries = static_cast<size_t>(int_option(a, "--recoveries", 64));
+  auto reg = agg::aggregate_registry::start(
+    *st->sys, st->store, {make_order_type(), make_inventory_type(), make_payment_type()}, ro);
+  if (!reg) {
+    std::fprintf(stderr, "esr-bench: %s\n", esr::sagas::render(reg.error()).c_str());
+    return nullptr;
+  }
+  st->reg.emplace(std::move(*reg));
+  st->bus = runtime::bus::event_bus::make(st->store.events);
+  return st;
+}
+
 /// Burst: all `n` orders placed at once, timed until the last completes
 /// (the pipeline fills and drains; LevelDB's background work of the run
 /// mostly comes after it).
 saga_result run_burst(const args& a, size_t n, int skus, persistence::durability_mode mode) {
   saga_result res;
   res.orders = n;
-  auto dir = fresh_dir(a, "sagas-burst-" + std::to_string(n));
-  caf::actor_system_config cfg;
-  esr::sagas::register_errors(cfg);
-  apply_scheduler_options(cfg, a);
-  auto sys = std::make_unique<caf::actor_system>(cfg);
-  persistence::leveldb_options lo;
-  lo.path = dir;
-  lo.durability = mode;
-  auto store = persistence::open_leveldb(lo);
-  if (!store) {
-    std::fprintf(stderr, "esr-bench: %s\n", esr::sagas::render(store.error()).c_str());
+  auto st = open_stack(a, "sagas-burst-" + std::to_string(n), mode);
+  if (!st)
     return res;
-  }
-  agg::registry_options ro;
-  ro.max_concurrent_recoveries = static_cast<size_t>(int_option(a, "--recoveries", 64));
-  auto reg = agg::aggregate_registry::start(
-    *sys, *store, {make_order_type(), make_inventory_type(), make_payment_type()}, ro);
-  if (!reg) {
-    std::fprintf(stderr, "esr-bench: %s\n", esr::sagas::render(reg.error()).c_str());
-    return res;
-  }
-  auto bus = runtime::bus::event_bus::make(store->events);
+  auto& sys = st->sys;
+  auto& store = st->store;
+  auto& reg = st->reg;
   std::vector<std::atomic<int64_t>> placed(n);
   std::vector<double> latencies_ms;
   latencies_ms.reserve(n);
@@ -153,21 +213,11 @@ saga_result run_burst(const args& a, size_t n, int skus, persistence::durability
     if (++done == n)
       cv.notify_one();
   };
-  auto rt = esr::sagas::saga_runtime::start(*sys, bus, *reg, make_fulfilment_saga(), so);
-  if (!rt) {
-    std::fprintf(stderr, "esr-bench: %s\n", esr::sagas::render(rt.error()).c_str());
-    reg->stop();
+  auto rt = st->start_saga(std::move(so), skus);
+  if (!rt)
     return res;
-  }
   {
-    agg::aggregate_client client{*reg};
-    for (int s = 0; s < skus; ++s) {
-      AddStock st;
-      st.set_sku("sku" + std::to_string(s));
-      st.set_quantity(1000000);
-      (void) client.call<StockLevel>("inventory", st.sku(), inventory_command{st});
-    }
-    auto before = store->events->stats();
+    auto before = store.events->stats();
     auto cpu0 = cpu_seconds();
     auto t0 = clock_type::now();
     std::function<void(size_t, bool)> on_placed = [&placed](size_t i, bool ok) {
@@ -183,17 +233,13 @@ saga_result run_burst(const args& a, size_t n, int skus, persistence::durability
     res.ok = cv.wait_for(lock, std::chrono::seconds{300}, [&] { return done == n; });
     res.seconds = seconds_since(t0);
     res.cpu_us_per_completion = (cpu_seconds() - cpu0) * 1e6 / static_cast<double>(n);
-    auto after = store->events->stats();
+    auto after = store.events->stats();
     res.groups = after.groups - before.groups;
     res.events = after.events - before.events;
     for (auto& d : drivers)
       caf::anon_send_exit(d, caf::exit_reason::user_shutdown);
   }
-  (*rt)->stop();
-  reg->stop();
-  rt->reset();
-  sys.reset();
-  remove_dir(dir);
+  st->close(rt);
   std::sort(latencies_ms.begin(), latencies_ms.end());
   res.completed = done;
   res.completions_per_s = res.seconds > 0 ? static_cast<double>(done) / res.seconds : 0;
@@ -262,28 +308,12 @@ saga_result run_orders(const args& a, size_t n, int skus, persistence::durabilit
   res.orders = n;
   auto warmup = std::chrono::milliseconds{int_option(a, "--warmup-ms", 1000)};
   auto window = std::chrono::milliseconds{int_option(a, "--window-ms", 3000)};
-  auto dir = fresh_dir(a, "sagas-" + std::to_string(n));
-  caf::actor_system_config cfg;
-  esr::sagas::register_errors(cfg);
-  apply_scheduler_options(cfg, a);
-  auto sys = std::make_unique<caf::actor_system>(cfg);
-  persistence::leveldb_options lo;
-  lo.path = dir;
-  lo.durability = mode;
-  auto store = persistence::open_leveldb(lo);
-  if (!store) {
-    std::fprintf(stderr, "esr-bench: %s\n", esr::sagas::render(store.error()).c_str());
+  auto st = open_stack(a, "sagas-" + std::to_string(n), mode);
+  if (!st)
     return res;
-  }
-  agg::registry_options ro;
-  ro.max_concurrent_recoveries = static_cast<size_t>(int_option(a, "--recoveries", 64));
-  auto reg = agg::aggregate_registry::start(
-    *sys, *store, {make_order_type(), make_inventory_type(), make_payment_type()}, ro);
-  if (!reg) {
-    std::fprintf(stderr, "esr-bench: %s\n", esr::sagas::render(reg.error()).c_str());
-    return res;
-  }
-  auto bus = runtime::bus::event_bus::make(store->events);
+  auto& sys = st->sys;
+  auto& store = st->store;
+  auto& reg = st->reg;
   auto run = std::make_shared<closed_loop>();
   run->skus = static_cast<size_t>(skus);
   // Room for 100k completions/s over the whole run.
@@ -315,25 +345,13 @@ saga_result run_orders(const args& a, size_t n, int skus, persistence::durabilit
     if (run->placing.load())
       caf::anon_send(placer, place_next_atom::value);
   };
-  auto rt = esr::sagas::saga_runtime::start(*sys, bus, *reg, make_fulfilment_saga(), so);
-  if (!rt) {
-    std::fprintf(stderr, "esr-bench: %s\n", esr::sagas::render(rt.error()).c_str());
-    reg->stop();
+  auto rt = st->start_saga(std::move(so), skus);
+  if (!rt)
     return res;
-  }
-  {
-    agg::aggregate_client client{*reg};
-    for (int s = 0; s < skus; ++s) {
-      AddStock st;
-      st.set_sku("sku" + std::to_string(s));
-      st.set_quantity(1000000000);
-      (void) client.call<StockLevel>("inventory", st.sku(), inventory_command{st});
-    }
-  }
   placer = sys->spawn(loop_placer, *reg, run);
   caf::anon_send(placer, place_next_atom::value, n);
   std::this_thread::sleep_for(warmup);
-  auto before = store->events->stats();
+  auto before = store.events->stats();
   auto cpu0 = cpu_seconds();
   auto t0 = clock_type::now();
   window_start = now_ns();
@@ -341,7 +359,7 @@ saga_result run_orders(const args& a, size_t n, int skus, persistence::durabilit
   std::this_thread::sleep_for(window);
   res.seconds = seconds_since(t0);
   auto cpu = cpu_seconds() - cpu0;
-  auto after = store->events->stats();
+  auto after = store.events->stats();
   run->placing = false;
   {
     std::unique_lock<std::mutex> lock{m};
@@ -355,11 +373,7 @@ saga_result run_orders(const args& a, size_t n, int skus, persistence::durabilit
   res.events = after.events - before.events;
   res.cpu_us_per_completion = res.completed ? cpu * 1e6 / static_cast<double>(res.completed) : 0;
   caf::anon_send_exit(placer, caf::exit_reason::user_shutdown);
-  (*rt)->stop();
-  reg->stop();
-  rt->reset();
-  sys.reset();
-  remove_dir(dir);
+  st->close(rt);
   std::sort(latencies_ms.begin(), latencies_ms.end());
   res.completions_per_s = res.seconds > 0 ? static_cast<double>(res.completed) / res.seconds : 0;
   res.p50_ms = quantile(latencies_ms, 0.50);
