@@ -15,7 +15,7 @@
 // memtable, so most of LevelDB's background work for it comes after it.
 //
 //   esr-bench sagas [--json] [--orders 1000,10000] [--skus 100] [--dir D]
-//                   [--durability sync|periodic] [--batch 1024 (saga step batch)]
+//                   [--durability sync|periodic] [--batch 4096 (saga step batch)]
 //                   [--warmup-ms 1000] [--window-ms 3000]
 //                   [--recoveries 64 (registry max_concurrent_recoveries)]
 
@@ -203,7 +203,7 @@ saga_result run_burst(const args& a, size_t n, int skus, persistence::durability
   std::condition_variable cv;
   size_t done = 0;
   esr::sagas::saga_options so;
-  so.max_batch = static_cast<size_t>(int_option(a, "--batch", 1024));
+  so.max_batch = static_cast<size_t>(int_option(a, "--batch", 4096));
   so.on_completed = [&](const std::string& instance, const std::string&) {
     auto idx = std::stoul(instance.substr(1));
     auto t = now_ns();
@@ -328,7 +328,7 @@ saga_result run_orders(const args& a, size_t n, int skus, persistence::durabilit
   size_t counted = 0;
   caf::actor placer;
   esr::sagas::saga_options so;
-  so.max_batch = static_cast<size_t>(int_option(a, "--batch", 1024));
+  so.max_batch = static_cast<size_t>(int_option(a, "--batch", 4096));
   so.on_completed = [&](const std::string& instance, const std::string&) {
     // On the saga's thread: count it if it completed in the window, and
     // keep `n` orders in flight.

@@ -48,8 +48,11 @@ struct saga_options {
   std::chrono::milliseconds command_backoff{20};
   /// Largest delay between re-sends of a failing command. Default: 2 s.
   std::chrono::milliseconds max_command_backoff{2000};
-  /// Most events handled per step batch (one write_async call). Default: 1024.
-  size_t max_batch = 1024;
+  /// Most events handled per step batch (one write_async call). Larger
+  /// batches make larger group commits: fewer fsyncs and checkpoint writes
+  /// per event (esr-bench sagas, sustained: 4096 gave 1.1x-1.3x the
+  /// completions/s of 1024). Default: 4096.
+  size_t max_batch = 4096;
   /// How long answered commands are collected before the outbox-done
   /// position and the deletion of answered outbox keys are written (one
   /// side-only write). Default: 2 ms.
