@@ -122,8 +122,9 @@ private:
 
   /// Returns the state of `pid`, loading it from disk on a cache miss. An
   /// unknown stream gets a new id (id_stored = false, stored by the index
-  /// flush that writes its first index entry) and reads as empty; it stays cached, so its first write does not
-  /// look it up again. Never nullptr. REQUIRES: streams_mutex_ held.
+  /// flush that writes its first index entry) and reads as empty; it stays
+  /// cached, so its first write does not look it up again. Never nullptr.
+  /// REQUIRES: streams_mutex_ held.
   caf::expected<stream_state*> resolve_locked(std::string_view pid);
 
   /// Allocates the next stream id of `shard`. REQUIRES: streams_mutex_ held.
@@ -212,8 +213,8 @@ private:
   void complete(std::vector<pending_call>& calls, std::vector<event_envelope>& events);
   /// The completer thread: tells the listeners of each decided group and
   /// then calls its callbacks, in commit order, while the writer goes on
-  /// with the next group (the callbacks, the aggregates' answers and the
-  /// bus's copy, took a third of the writer's time). Returns once the
+  /// with the next group (the callbacks, such as the aggregates' answers,
+  /// took a third of the writer's time). Returns once the
   /// writer has finished and every group is completed.
   void run_completer();
 

@@ -108,10 +108,9 @@ caf::error leveldb_journal::upgrade_format_1(uint64_t last) {
   std::unique_ptr<leveldb::Iterator> it{db_->db->NewIterator(leveldb::ReadOptions{})};
   upgrade_batch up{*db_};
   auto& batch = up.batch;
-  auto step = [&up](bool to_index) { return up.step(to_index); };
   for (it->Seek(std::string(1, deleted_tag)); it->Valid() && in_index(it->key()); it->Next()) {
     batch.Put(it->key(), it->value());
-    if (auto err = step(true))
+    if (auto err = up.step(true))
       return err;
   }
   if (!it->status().ok())
@@ -124,7 +123,7 @@ caf::error leveldb_journal::upgrade_format_1(uint64_t last) {
   batch.Clear();
   for (it->Seek(std::string(1, deleted_tag)); it->Valid() && in_index(it->key()); it->Next()) {
     batch.Delete(it->key());
-    if (auto err = step(false))
+    if (auto err = up.step(false))
       return err;
   }
   // Names, ids, snapshots and side keys: from the tags above the log's to
@@ -147,7 +146,7 @@ caf::error leveldb_journal::upgrade_format_1(uint64_t last) {
     moved[0] = t;
     batch.Put(moved, it->value());
     batch.Delete(key);
-    if (auto err = step(false))
+    if (auto err = up.step(false))
       return err;
   }
   if (!it->status().ok())
@@ -168,12 +167,11 @@ caf::error leveldb_journal::upgrade_format_2() {
   std::unique_ptr<leveldb::Iterator> it{db_->db->NewIterator(leveldb::ReadOptions{})};
   upgrade_batch up{*db_};
   auto& batch = up.batch;
-  auto step = [&up](bool to_index) { return up.step(to_index); };
   for (it->Seek(first); it->Valid() && it->key()[0] <= past; it->Next()) {
     if (!is_name_or_id(it->key()))
       continue;
     batch.Put(it->key(), it->value());
-    if (auto err = step(true))
+    if (auto err = up.step(true))
       return err;
   }
   if (!it->status().ok())
@@ -187,7 +185,7 @@ caf::error leveldb_journal::upgrade_format_2() {
     if (!is_name_or_id(it->key()))
       continue;
     batch.Delete(it->key());
-    if (auto err = step(false))
+    if (auto err = up.step(false))
       return err;
   }
   if (!it->status().ok())
