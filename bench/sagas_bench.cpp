@@ -143,9 +143,11 @@ struct saga_stack {
     return std::move(*rt);
   }
 
-  /// Stops `rt`, the registry and the actor system; removes the directory.
-  void close(std::unique_ptr<esr::sagas::saga_runtime>& rt) {
-    rt->stop();
+  /// Stops `rt` (if any), the registry and the actor system; removes the
+  /// directory.
+  void close(std::unique_ptr<esr::sagas::saga_runtime> rt) {
+    if (rt)
+      rt->stop();
     reg->stop();
     rt.reset();
     sys.reset();
@@ -239,7 +241,7 @@ saga_result run_burst(const args& a, size_t n, int skus, persistence::durability
     for (auto& d : drivers)
       caf::anon_send_exit(d, caf::exit_reason::user_shutdown);
   }
-  st->close(rt);
+  st->close(std::move(rt));
   std::sort(latencies_ms.begin(), latencies_ms.end());
   res.completed = done;
   res.completions_per_s = res.seconds > 0 ? static_cast<double>(done) / res.seconds : 0;
@@ -373,7 +375,7 @@ saga_result run_orders(const args& a, size_t n, int skus, persistence::durabilit
   res.events = after.events - before.events;
   res.cpu_us_per_completion = res.completed ? cpu * 1e6 / static_cast<double>(res.completed) : 0;
   caf::anon_send_exit(placer, caf::exit_reason::user_shutdown);
-  st->close(rt);
+  st->close(std::move(rt));
   std::sort(latencies_ms.begin(), latencies_ms.end());
   res.completions_per_s = res.seconds > 0 ? static_cast<double>(res.completed) / res.seconds : 0;
   res.p50_ms = quantile(latencies_ms, 0.50);
@@ -385,20 +387,11 @@ saga_result run_orders(const args& a, size_t n, int skus, persistence::durabilit
 /// aggregates, all in flight (sent as by run_orders), on the same store
 /// setup. Returns commands/s.
 double command_rate(const args& a, size_t n, persistence::durability_mode mode) {
-  auto dir = fresh_dir(a, "commands-" + std::to_string(n));
-  caf::actor_system_config cfg;
-  esr::sagas::register_errors(cfg);
-  apply_scheduler_options(cfg, a);
-  auto sys = std::make_unique<caf::actor_system>(cfg);
-  persistence::leveldb_options lo;
-  lo.path = dir;
-  lo.durability = mode;
-  auto store = persistence::open_leveldb(lo);
-  if (!store)
+  auto st = open_stack(a, "commands-" + std::to_string(n), mode);
+  if (!st)
     return 0;
-  auto reg = agg::aggregate_registry::start(*sys, *store, {make_order_type()});
-  if (!reg)
-    return 0;
+  auto& sys = st->sys;
+  auto& reg = st->reg;
   double rate = 0;
   {
     std::mutex m;
@@ -420,9 +413,7 @@ double command_rate(const args& a, size_t n, persistence::durability_mode mode) 
     for (auto& d : drivers)
       caf::anon_send_exit(d, caf::exit_reason::user_shutdown);
   }
-  reg->stop();
-  sys.reset();
-  remove_dir(dir);
+  st->close(nullptr);
   return rate;
 }
 
