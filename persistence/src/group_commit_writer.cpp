@@ -35,11 +35,12 @@ constexpr size_t index_flush_part = 256;
 
 } // namespace
 
-void leveldb_journal::prepare(pending_call& call) const {
+void leveldb_journal::prepare(pending_call& call) {
   auto n = call.writes.size();
   call.timestamp_us = now_us();
   call.rejected.resize(n);
   call.records.resize(n);
+  call.streams.resize(n);
   for (size_t i = 0; i < n; ++i) {
     auto& w = call.writes[i];
     auto& invalid = call.rejected[i];
@@ -63,10 +64,21 @@ void leveldb_journal::prepare(pending_call& call) const {
       encode_event(e, records[j]);
     }
   }
+  std::lock_guard<std::mutex> guard{streams_mutex_};
+  for (size_t i = 0; i < n; ++i) {
+    auto& w = call.writes[i];
+    if (call.rejected[i] || w.events.empty())
+      continue;
+    auto st = resolve_locked(w.persistence_id);
+    if (st)
+      call.streams[i] = *st;
+    else
+      call.rejected[i] = std::move(st.error());
+  }
 }
 
 void leveldb_journal::write_async(std::vector<atomic_write> writes, write_callback done) {
-  pending_call call{std::move(writes), std::move(done), {}, {}, {}, 0};
+  pending_call call{std::move(writes), std::move(done), {}, {}, {}, 0, {}};
   prepare(call);
   {
     std::lock_guard<std::mutex> guard{queue_mutex_};
@@ -161,12 +173,7 @@ void leveldb_journal::commit_group(std::vector<pending_call>& group) {
         write_result res;
         res.timestamp_us = ts;
         if (!w.events.empty()) {
-          auto st = resolve_locked(w.persistence_id);
-          if (!st) {
-            call.outcomes.emplace_back(std::move(st.error()));
-            continue;
-          }
-          auto* s = *st;
+          auto* s = call.streams[wi];
           auto j = staged.find(s);
           auto current = j != staged.end() ? j->second : s->highest;
           if (w.expected_sequence_nr && *w.expected_sequence_nr != current) {

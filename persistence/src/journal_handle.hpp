@@ -38,6 +38,9 @@ public:
   uint64_t add_commit_listener(commit_listener f) override {
     return core_->add_commit_listener(std::move(f));
   }
+  uint64_t add_shared_commit_listener(shared_commit_listener f) override {
+    return core_->add_shared_commit_listener(std::move(f));
+  }
   void remove_commit_listener(uint64_t token) override {
     core_->remove_commit_listener(token);
   }

@@ -95,7 +95,11 @@ caf::expected<uint64_t> leveldb_journal::next_stream_id_locked(uint16_t shard) {
 
 caf::expected<leveldb_journal::stream_state*>
 leveldb_journal::resolve_locked(std::string_view pid) {
-  auto i = streams_.find(std::string{pid});
+  // The key is built in a reused buffer: no allocation per lookup (C++17's
+  // unordered_map cannot look up by string_view).
+  thread_local std::string key;
+  key.assign(pid.data(), pid.size());
+  auto i = streams_.find(key);
   if (i != streams_.end())
     return &i->second;
   auto shard = shard_of(pid, shard_count_);

@@ -102,11 +102,17 @@ private:
     std::vector<std::vector<std::string>> records;
     /// Timestamp given to events without one: when the call was made.
     int64_t timestamp_us = 0;
+    /// Per write with events: its stream's state, looked up by prepare() so
+    /// that the writer does not (entries of streams_ are never erased, so
+    /// the pointer stays valid). nullptr for rejected writes.
+    std::vector<stream_state*> streams;
   };
 
   /// Validates and, where possible, encodes the writes of `call` on the
-  /// caller's thread, keeping that work off the writer thread.
-  void prepare(pending_call& call) const;
+  /// caller's thread, and looks up their streams: work kept off the writer
+  /// thread (its stream lookups in a cache of 200,000 streams took a fifth
+  /// of its time in a sustained saga run).
+  void prepare(pending_call& call);
 
   /// Calls written but not yet covered by an fsync (periodic mode).
   struct parked_group {

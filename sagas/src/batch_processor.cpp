@@ -12,20 +12,18 @@
 namespace esr::sagas::detail {
 
 caf::expected<instance_record*> batch_processor::get(const std::string& key) {
-  auto i = w_.records.find(key);
-  if (i != w_.records.end())
-    return &i->second;
+  // Records stay in the cache (node-based: the pointer stays valid for the
+  // batch; nothing is erased from the cache while a batch is handled).
   auto j = rt_.cache.find(key);
   if (j != rt_.cache.end()) {
-    // Moved out for the batch; put back (or dropped on failure) by process().
-    auto rec = std::move(j->second);
-    rt_.cache.erase(j);
-    return &w_.records.emplace(key, std::move(rec)).first->second;
+    w_.touched.push_back(key);
+    return &j->second;
   }
   auto rec = rt_.load(key, rt_.maybe_parked.count(key) > 0);
   if (!rec)
     return std::move(rec.error());
-  return &w_.records.emplace(key, std::move(*rec)).first->second;
+  w_.touched.push_back(key);
+  return &rt_.cache.emplace(key, std::move(*rec)).first->second;
 }
 
 caf::error batch_processor::handle(const event_envelope& e) {

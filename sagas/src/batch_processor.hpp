@@ -36,7 +36,10 @@ struct post_commit {
 
 /// The work of one batch.
 struct batch_work {
-  std::unordered_map<std::string, instance_record> records;
+  /// The instances the batch looked at. Their records are changed in place
+  /// in the runtime's cache; if the batch fails, these are dropped from it
+  /// (and reloaded from the journal when next needed).
+  std::vector<std::string> touched;
   std::vector<atomic_write> writes;
   std::vector<post_commit> posts;
   std::vector<saga_note> notes; ///< Notes without a write (ignored events).

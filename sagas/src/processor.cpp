@@ -133,8 +133,11 @@ caf::error saga_runtime::impl::finish(batch_work& work, uint64_t last_position,
     return failure;
   last_checkpoint = last_position;
   if (cache.size() > opts.finished_cache) {
+    // Not the records a later batch changed (handled, not yet durable: a
+    // reload would miss that step); theirs are past this checkpoint.
     for (auto i = cache.begin(); i != cache.end();) {
-      if (i->second.completed && i->second.parked.empty())
+      auto& r = i->second;
+      if (r.completed && r.parked.empty() && r.last_position <= last_checkpoint)
         i = cache.erase(i);
       else
         ++i;
@@ -144,16 +147,13 @@ caf::error saga_runtime::impl::finish(batch_work& work, uint64_t last_position,
 }
 
 void saga_runtime::impl::cache_records(batch_work& work) {
-  for (auto& kv : work.records) {
-    auto& rec = kv.second;
-    if (rec.completed) {
-      rec.state.reset(); // Finished: only the status is needed.
-      rec.timers.clear();
-      rec.done_steps.clear();
-    }
-    cache[kv.first] = std::move(rec);
-  }
-  work.records.clear();
+  work.touched.clear(); // Their records are in the cache already.
+}
+
+void saga_runtime::impl::forget_records(batch_work& work) {
+  for (auto& key : work.touched)
+    cache.erase(key);
+  work.touched.clear();
 }
 
 bool saga_runtime::impl::finish_without_write(batch_work& work) {
@@ -206,8 +206,7 @@ caf::error saga_runtime::impl::process_sync(const std::vector<event_envelope>& e
   if (auto err = finish(work, last_position, outcomes)) {
     // Instances whose step did not commit (and, to be safe, every instance
     // of the batch) are reloaded from the journal when next needed.
-    for (auto& kv : work.records)
-      cache.erase(kv.first);
+    forget_records(work);
     return err;
   }
   cache_records(work);
@@ -263,8 +262,7 @@ caf::error saga_runtime::impl::process(const runtime::bus::event_batch& batch) {
   if (settle_inflight()) // Failed: `work` was handled on lost states.
     return redo_then(batch);
   if (handled) {
-    for (auto& kv : work.records)
-      cache.erase(kv.first);
+    forget_records(work);
     return handled;
   }
   if (finish_without_write(work))

@@ -145,10 +145,16 @@ void batch_processor::step(instance_record& rec, const std::string& instance,
   rec.version = step_no;
   rec.completed = fx.completed.has_value();
   rec.outcome = fx.completed ? *fx.completed : std::string{};
-  rec.state = std::move(state);
   rec.last_position = s.last_position();
-  rec.timers = std::move(timers);
-  rec.done_steps = std::move(fx.done_steps);
+  if (fx.completed) { // Finished: only the status is needed.
+    rec.state.reset();
+    rec.timers.clear();
+    rec.done_steps.clear();
+  } else {
+    rec.state = std::move(state);
+    rec.timers = std::move(timers);
+    rec.done_steps = std::move(fx.done_steps);
+  }
   w_.writes.push_back(std::move(w));
   w_.posts.push_back(std::move(post));
 }

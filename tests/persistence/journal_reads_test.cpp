@@ -133,6 +133,33 @@ TYPED_TEST(journal_reads, a_shared_commit_listener_keeps_the_groups_a_plain_one_
   EXPECT_EQ(payloads[19], "9");
 }
 
+TEST(leveldb_commit_listeners, shared_listeners_share_one_group_instead_of_copying_it) {
+  // The store open_leveldb hands out builds one vector per commit group and
+  // gives every shared listener a share of it: no copy per listener.
+  leveldb_backend backend;
+  auto s = backend.open();
+  ESR_ASSERT_OK(s);
+  std::mutex mtx;
+  std::vector<event_group> first, second;
+  auto keep = [&](std::vector<event_group>& into) {
+    return [&mtx, &into](const event_group& g) {
+      std::lock_guard<std::mutex> guard{mtx};
+      into.push_back(g);
+    };
+  };
+  auto t1 = s->events->add_shared_commit_listener(keep(first));
+  auto t2 = s->events->add_shared_commit_listener(keep(second));
+  for (int n = 0; n < 5; ++n)
+    ESR_ASSERT_OK(s->events->write(single("account-1", "deposited", std::to_string(n))));
+  s->events->remove_commit_listener(t1);
+  s->events->remove_commit_listener(t2);
+  std::lock_guard<std::mutex> guard{mtx};
+  ASSERT_EQ(first.size(), 5u);
+  ASSERT_EQ(second.size(), 5u);
+  for (size_t i = 0; i < first.size(); ++i)
+    EXPECT_EQ(first[i].get(), second[i].get()) << "group " << i << " was copied";
+}
+
 TYPED_TEST(journal_reads, the_commit_listener_sees_every_committed_event_once_in_global_order) {
   ESR_ASSERT_OK(this->events().write(single("account-0", "opened", "before")));
   std::mutex mtx;
