@@ -18,53 +18,6 @@ OrderState reply_order(const OrderState& s) {
   return s;
 }
 
-std::string to_hex(const std::string& bytes) {
-  static constexpr char tbl[] = "0123456789abcdef";
-  std::string r;
-  r.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    r += tbl[c >> 4];
-    r += tbl[c & 0xF];
-  }
-  return r;
-}
-
-std::optional<std::string> from_hex(const std::string& text) {
-  if (text.size() % 2 != 0)
-    return std::nullopt;
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9')
-      return c - '0';
-    if (c >= 'a' && c <= 'f')
-      return c - 'a' + 10;
-    return -1;
-  };
-  std::string r;
-  r.reserve(text.size() / 2);
-  for (size_t i = 0; i < text.size(); i += 2) {
-    auto hi = nibble(text[i]);
-    auto lo = nibble(text[i + 1]);
-    if (hi < 0 || lo < 0)
-      return std::nullopt;
-    r += static_cast<char>(hi * 16 + lo);
-  }
-  return r;
-}
-
-/// Sets a hex reply codec on `t` (see aggregates.hpp).
-template <class Type>
-void hex_replies(Type& t) {
-  using reply = typename Type::reply_type;
-  t.reply_codec([](const reply& r) { return to_hex(r.SerializeAsString()); },
-                [](const std::string& text) -> std::optional<reply> {
-                  auto bytes = from_hex(text);
-                  reply r;
-                  if (!bytes || !r.ParseFromString(*bytes))
-                    return std::nullopt;
-                  return r;
-                });
-}
-
 } // namespace
 
 std::string money(int64_t cents) {
@@ -77,7 +30,6 @@ std::string money(int64_t cents) {
 
 std::shared_ptr<order_type> make_order_type() {
   auto t = std::make_shared<order_type>("order");
-  hex_replies(*t);
   using effect = order_type::effect;
   t->on_command([](const OrderState& s, const order_command& c) -> effect {
     return std::visit(
@@ -150,7 +102,6 @@ std::shared_ptr<order_type> make_order_type() {
 
 std::shared_ptr<inventory_type> make_inventory_type() {
   auto t = std::make_shared<inventory_type>("inventory");
-  hex_replies(*t);
   using effect = inventory_type::effect;
   auto reply = [](const InventoryState& s) {
     StockLevel l;
@@ -222,7 +173,6 @@ std::shared_ptr<inventory_type> make_inventory_type() {
 
 std::shared_ptr<payment_type> make_payment_type() {
   auto t = std::make_shared<payment_type>("payment");
-  hex_replies(*t);
   using effect = payment_type::effect;
   auto reply = [](const PaymentState& s) { return s; };
   t->on_command([reply](const PaymentState& s, const payment_command& c) -> effect {

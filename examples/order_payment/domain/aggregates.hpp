@@ -32,9 +32,9 @@ inline constexpr const char* card_declined = "4000000000000002";
 /// Needs 3-D Secure authorization, which never arrives in the demo.
 inline constexpr const char* card_3ds = "4000002760003184";
 
-// Every type stores its replies hex-encoded (reply_codec) so that a command
-// retried after a restart gets its original reply: the aggregate actor keeps
-// reply bytes in an event header, which the journal requires to be UTF-8.
+// Every reply is a Protobuf message: the aggregate actor stores its bytes
+// (hex-encoded, as event headers must be UTF-8) with the command's events, so
+// that a command retried after a restart gets its original reply.
 
 /// The Order type ("order"): PlaceOrder -> OrderPlaced [+ DiscountApplied];
 /// ConfirmOrder -> OrderConfirmed; CancelOrder -> OrderCancelled. Confirming
