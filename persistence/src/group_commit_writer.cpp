@@ -151,11 +151,20 @@ void leveldb_journal::run_writer() {
 void leveldb_journal::commit_group(std::vector<pending_call>& group) {
   auto& opts = db_->opts;
   leveldb::WriteBatch batch;
-  // Stream states changed by this group, applied only once the batch is stored.
-  std::unordered_map<stream_state*, uint64_t> staged;
+  // Stream states changed by this group (their new highest sequence number
+  // is staged in them), applied only once the batch is stored.
+  auto gid = ++groups_built_;
+  std::vector<std::pair<stream_state*, uint64_t>> highs;
   run_list runs;
   std::vector<event_envelope> events;
   auto want_events = has_listeners_.load();
+  if (want_events) {
+    size_t n = 0;
+    for (auto& call : group)
+      for (auto& w : call.writes)
+        n += w.events.size();
+    events.reserve(n);
+  }
   auto pos = next_position_;
   std::string record;
   {
@@ -174,8 +183,7 @@ void leveldb_journal::commit_group(std::vector<pending_call>& group) {
         res.timestamp_us = ts;
         if (!w.events.empty()) {
           auto* s = call.streams[wi];
-          auto j = staged.find(s);
-          auto current = j != staged.end() ? j->second : s->highest;
+          auto current = s->staged_group == gid ? s->staged_high : s->highest;
           if (w.expected_sequence_nr && *w.expected_sequence_nr != current) {
             call.outcomes.emplace_back(make_error(errc::concurrency_conflict,
                                                   w.persistence_id, "expected",
@@ -206,7 +214,11 @@ void leveldb_journal::commit_group(std::vector<pending_call>& group) {
                                          res.first_global_position});
           res.last_sequence_nr = current;
           res.last_global_position = pos;
-          staged[s] = current;
+          if (s->staged_group != gid) {
+            s->staged_group = gid;
+            highs.emplace_back(s, 0);
+          }
+          s->staged_high = current;
         }
         for (auto& sw : w.side_writes) {
           if (sw.value)
@@ -241,11 +253,12 @@ void leveldb_journal::commit_group(std::vector<pending_call>& group) {
     drop_parked(err);
     return;
   }
-  std::vector<std::pair<stream_state*, uint64_t>> highs(staged.begin(), staged.end());
   {
     std::lock_guard<std::mutex> guard{streams_mutex_};
-    for (auto& [s, highest] : staged)
+    for (auto& [s, highest] : highs) {
+      highest = s->staged_high;
       s->highest = highest;
+    }
   }
   stat_groups_.fetch_add(1, std::memory_order_relaxed);
   stat_events_.fetch_add(pos - next_position_, std::memory_order_relaxed);

@@ -84,6 +84,10 @@ private:
     /// Runs of durable events not yet in the LevelDB index, in sequence
     /// order. A stream with a tail is never dropped from the cache.
     std::vector<index_run> tail;
+    /// Writer thread only: the last group that wrote to this stream and the
+    /// highest sequence number it gave (applied once the group is stored).
+    uint64_t staged_group = 0;
+    uint64_t staged_high = 0;
   };
 
   /// The index runs one group adds, in commit order.
@@ -266,6 +270,7 @@ private:
 
   // Writer-thread state.
   uint64_t next_position_ = 0; ///< Last global position written.
+  uint64_t groups_built_ = 0;  ///< Numbers the groups (stream_state::staged_group).
   std::vector<parked_group> parked_;
   std::chrono::steady_clock::time_point last_sync_;
 
