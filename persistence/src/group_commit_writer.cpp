@@ -167,6 +167,7 @@ void leveldb_journal::commit_group(std::vector<pending_call>& group) {
   }
   auto pos = next_position_;
   std::string record;
+  std::vector<const side_write*> sides; // the group's, in write order
   {
     std::lock_guard<std::mutex> guard{streams_mutex_};
     for (auto& call : group) {
@@ -220,17 +221,29 @@ void leveldb_journal::commit_group(std::vector<pending_call>& group) {
           }
           s->staged_high = current;
         }
-        for (auto& sw : w.side_writes) {
-          if (sw.value)
-            batch.Put(side_key(sw.key), *sw.value);
-          else
-            batch.Delete(side_key(sw.key));
-        }
+        for (auto& sw : w.side_writes)
+          sides.push_back(&sw);
         if (want_events)
           for (auto& e : w.events)
             events.emplace_back(std::move(e));
         call.outcomes.emplace_back(res);
       }
+    }
+  }
+  // The side writes: one record in the log after the group's last event
+  // (committed with the events), applied to the side keys once durable.
+  std::unique_ptr<leveldb::WriteBatch> apply;
+  auto side_seq = side_position_ == pos ? side_seq_ + 1 : 1;
+  if (!sides.empty()) {
+    record.clear();
+    encode_side_record(sides, record);
+    batch.Put(side_record_key(pos, side_seq), record);
+    apply = std::make_unique<leveldb::WriteBatch>();
+    for (auto* sw : sides) {
+      if (sw->value)
+        apply->Put(side_key(sw->key), *sw->value);
+      else
+        apply->Delete(side_key(sw->key));
     }
   }
   if (pos == next_position_ && batch.ApproximateSize() <= 12) {
@@ -260,6 +273,10 @@ void leveldb_journal::commit_group(std::vector<pending_call>& group) {
       s->highest = highest;
     }
   }
+  if (apply) {
+    side_position_ = pos;
+    side_seq_ = side_seq;
+  }
   stat_groups_.fetch_add(1, std::memory_order_relaxed);
   stat_events_.fetch_add(pos - next_position_, std::memory_order_relaxed);
   for (auto& call : group)
@@ -272,15 +289,31 @@ void leveldb_journal::commit_group(std::vector<pending_call>& group) {
   if (sync_now) {
     last_sync_ = std::chrono::steady_clock::now();
     release_parked(); // the fsync above covered every parked group too
-    make_durable(highs, runs);
-    publish(group, events, pos);
+    // Applied before the runs reach the index tail: an index checkpoint
+    // that covers them (see key_codec.hpp) is written after the apply.
+    if (apply_side(apply.get(), group)) {
+      make_durable(highs, runs);
+      publish(group, events, pos);
+    }
   } else if (periodic) {
-    parked_.push_back(parked_group{std::move(group), std::move(events), pos, std::move(highs),
-                                   std::move(runs)});
-  } else {
+    parked_.push_back(parked_group{std::move(group), std::move(events), std::move(apply), pos,
+                                   std::move(highs), std::move(runs)});
+  } else if (apply_side(apply.get(), group)) {
     make_durable(highs, runs);
     publish(group, events, pos);
   }
+}
+
+bool leveldb_journal::apply_side(leveldb::WriteBatch* apply, std::vector<pending_call>& calls) {
+  if (apply == nullptr)
+    return true;
+  // Not synced: the index checkpoint that follows makes it durable, and a
+  // crash before that applies the side record again on open.
+  auto st = db_->write_index(leveldb::WriteOptions{}, apply);
+  if (st.ok())
+    return true;
+  fail_calls(calls, make_error(errc::io_error, "applying side writes", st.ToString()));
+  return false;
 }
 
 void leveldb_journal::sync_parked(bool force) {
@@ -305,8 +338,10 @@ void leveldb_journal::release_parked() {
   auto groups = std::move(parked_);
   parked_.clear();
   for (auto& p : groups) {
-    make_durable(p.highs, p.runs);
-    publish(p.calls, p.events, p.last_position);
+    if (apply_side(p.apply.get(), p.calls)) {
+      make_durable(p.highs, p.runs);
+      publish(p.calls, p.events, p.last_position);
+    }
   }
 }
 

@@ -86,6 +86,13 @@ std::string global_key(uint64_t position) {
   return k;
 }
 
+std::string side_record_key(uint64_t position, uint64_t side_seq) {
+  auto k = tagged(global_tag, 16);
+  put_be64(k, position);
+  put_be64(k, side_seq);
+  return k;
+}
+
 std::string deleted_key(uint64_t stream_id) {
   auto k = tagged(deleted_tag, 8);
   put_be64(k, stream_id);

@@ -8,13 +8,15 @@
 // A store is two LevelDB databases: the log's, in the store's directory,
 // and the index's, in its subdirectory "index" (see leveldb_db.hpp):
 //
-//   log_db_key    := meta_key | global_key | snapshot_key | side_key
+//   log_db_key    := meta_key | global_key | side_record_key
 //   index_db_key  := meta_key | name_key | id_key | event_key | deleted_key
+//                  | snapshot_key | side_key
 //   meta_key      := 0x00 meta_name                     -> meta value
 //   name_key      := 'N' shard persistence_id           -> stream_id
 //   id_key        := 'I' stream_id                      -> persistence_id
 //   event_key     := 'e' stream_id last_seq             -> index_entry
 //   global_key    := 'g' global_position                -> event_record
+//   side_record_key := 'g' global_position side_seq     -> side_record
 //   deleted_key   := 'd' stream_id                      -> deleted_to:be64
 //   snapshot_key  := 'P' shard persistence_id 0x00 sequence_nr -> snapshot_record
 //   side_key      := 'X' user_key                       -> user value
@@ -23,13 +25,19 @@
 //   stream_id     := be64   = shard << 48 | per-shard counter (1-based)
 //   sequence_nr   := be64   1-based, dense within a stream
 //   global_position := be64 1-based, dense in commit order
-//   meta_name     := "format" (-> "3") | "shard_count" (-> decimal)   (log db)
+//   side_seq      := be64   1-based, counts the side records at one position
+//   meta_name     := "format" (-> "4") | "shard_count" (-> decimal)   (log db)
 //                  | "indexed_through" (-> decimal global position) (index db)
 //   index_entry   := (first_seq:be64 first_position:be64)+
 //
 // The global log ('g') holds every event record once, in commit order; it is
 // what read_all iterates; it is written by the group commit itself and is
-// the truth. A stream's events are found through its index entries ('e'),
+// the truth. A group's side writes are in it too, as one side record after
+// the group's last event (its key is that event's position plus a side_seq,
+// so it sorts between that event and the next): they commit atomically with
+// the events. The side keys ('X') readers see are applied from the side
+// records to the index database once the group is durable, before it is
+// acknowledged. A stream's events are found through its index entries ('e'),
 // which are derived from the log: each names runs of the stream's sequence
 // numbers that lie at consecutive global positions. Run i
 // of an entry covers first_seq[i] .. first_seq[i+1]-1 (the last run ends at
@@ -40,39 +48,40 @@
 // sorted parts every leveldb_options::index_flush_events events, when the
 // store closes, and before a deletion; the last part carries (synced)
 // "indexed_through", the global position up to which every event is in the
-// index. A new stream's name and id keys are derived from the log as well
-// (its records carry the persistence id): they are written in the same part
-// as the stream's first index entry, so no entry or deletion marker ever
-// names an id that is not stored, and an id given out but not yet stored is
-// simply given out again after a crash. Opening a store re-reads the log
-// after "indexed_through" (at most one flush window) and rebuilds the tail, as EventStoreDB rebuilds its
-// index from the log after its index checkpoint. The deletion markers ('d')
-// live in the index database and are written synced; they are the one
-// thing there that the log cannot give back.
+// index and every side record applied (the applies are not synced; the
+// synced checkpoint makes them durable). A new stream's name and id keys are
+// derived from the log as well (its records carry the persistence id): they
+// are written in the same part as the stream's first index entry, so no
+// entry or deletion marker ever names an id that is not stored, and an id
+// given out but not yet stored is simply given out again after a crash.
+// Opening a store re-reads the log from "indexed_through" (at most one
+// flush window), rebuilds the tail and applies the side records again, in
+// log order, as EventStoreDB rebuilds its index from the log after its index
+// checkpoint. The deletion markers ('d') and snapshots ('P') live in the
+// index database and are written synced; they are what the log cannot give
+// back.
 //
-// Why two databases and a tail: an index entry per write put a random key
+// Why two databases, a tail and side records: LevelDB only moves a file
+// down the levels untouched when it overlaps no other, and a database whose
+// keys only grow gets such files. An index entry per write put a random key
 // into the memtable beside every log record, and those keys made every
-// level-0 file overlap the whole key range, so LevelDB's compaction
-// rewrote the log over and over. Alone, the log's keys only grow and its
-// files move down the levels untouched. Names and ids left the log's
-// database in format "3" for the same reason: three new streams per order
-// in the saga benchmark put six random keys beside its eight log records.
-// Snapshots and side keys still share the log's database (side keys commit
-// atomically with events), and while they are written the log's level-0
-// files overlap each other and the level-1 files, so LevelDB compacts the
-// log again (measured in a sustained saga run: an L0->L1 compaction of about
-// 40 MB every few seconds). Their tags sort below the log's; that choice
-// does not prevent the overlap (a file's range then runs from its lowest
-// side key to its newest record, covering every older log file).
-// Moving them out of this database is the way to end it.
+// level-0 file overlap the whole key range, so LevelDB's compaction rewrote
+// the log over and over; names and ids (three new streams per order in the
+// saga benchmark) did the same, and so did side keys and snapshots until
+// format "4": with them in the log's database, every level-0 file spanned
+// from its side keys to its newest record, and compactions merged whole
+// levels (the log's compactions took about a fifth of the CPU by the end of
+// a 12-second sustained saga run). Now the log's database holds only
+// growing keys, and its files only move down.
 //
 // Format "1" stores (one index entry per atomic write, in the log's
 // database, no index database; names, ids, snapshots and side keys tagged
 // 'n', 'i', 'p', 'x', above the log) are upgraded on open: their index
 // entries and deletion markers move to the index database, the other keys
-// get their new tags. Format "2" stores (names and ids in the log's
-// database) are upgraded on open by moving those keys to the index
-// database.
+// get the tags of format "2" ('N', 'I', 'P', 'X'). Format "2" stores (names
+// and ids in the log's database) are upgraded on open by moving those keys
+// to the index database; format "3" stores (snapshots and side keys in the
+// log's database) by moving those.
 //
 // Replay seeks the log once per run and iterates it from there; consecutive
 // runs that are also consecutive in the log need no seek at all. The last
@@ -84,9 +93,11 @@
 // contiguous key range per key space, which is what moving a shard between
 // nodes reads out. Persistence ids must not contain NUL bytes.
 //
-// Records (values of event_key/global_key and snapshot_key) are framed as
+// Records (values of global_key, side_record_key and snapshot_key) are
+// framed as
 //   record        := format:u8(=1) crc32c:fixed32le(body) body
-// with body the Protobuf EventEnvelope / SnapshotEnvelope of envelope.proto.
+// with body the Protobuf EventEnvelope / SideRecord / SnapshotEnvelope of
+// envelope.proto.
 // An event body carries its persistence_id and sequence_nr (so a record is
 // self-describing) but not its global_position, which is its key.
 
@@ -133,6 +144,11 @@ std::string stream_index_prefix(uint64_t stream_id);
 /// Appends one run (first_seq, first_position) to the value of an event_key.
 void append_index_run(std::string& value, uint64_t first_seq, uint64_t first_position);
 std::string global_key(uint64_t position);
+/// The key of the `side_seq`-th side record written when `position` was the
+/// last global position (17 bytes; see side_record_key above).
+std::string side_record_key(uint64_t position, uint64_t side_seq);
+/// Size of a side_record_key (a global_key is 9 bytes).
+inline constexpr size_t side_record_key_size = 17;
 std::string deleted_key(uint64_t stream_id);
 /// The snapshot key; with `seq` omitted, the prefix of all snapshots of a stream.
 std::string snapshot_prefix(uint16_t shard, std::string_view persistence_id);

@@ -27,11 +27,19 @@ leveldb_journal::create(std::shared_ptr<leveldb_db> db) {
     it->Prev();
   else
     it->SeekToLast();
-  if (it->Valid() && it->key().size() == 9 && it->key()[0] == global_tag)
+  // (or a side record, written when it was the last).
+  uint64_t side_seq = 0;
+  if (it->Valid() && it->key()[0] == global_tag && it->key().size() == 9)
     last = get_be64(it->key().data() + 1);
+  if (it->Valid() && it->key()[0] == global_tag && it->key().size() == side_record_key_size) {
+    last = get_be64(it->key().data() + 1);
+    side_seq = get_be64(it->key().data() + 9);
+  }
   if (!it->status().ok())
     return from_status(it->status(), "reading the last global position");
   auto result = std::make_shared<leveldb_journal>(std::move(db));
+  result->side_position_ = last;
+  result->side_seq_ = side_seq;
   result->next_position_ = last;
   result->durable_position_ = last;
   if (auto err = result->rebuild_tail(last))
@@ -195,6 +203,8 @@ caf::expected<uint64_t> leveldb_journal::replay(std::string_view pid, uint64_t f
       if (pos > durable || count >= max)
         return false;
       expected = seq;
+      while (log->Valid() && log->key().size() == side_record_key_size)
+        log->Next(); // a side record between two events
       if (!log->Valid())
         return corrupt(log->status());
       auto lk = log->key();
@@ -298,6 +308,8 @@ caf::expected<uint64_t> leveldb_journal::read_all(uint64_t from, uint64_t max,
   uint64_t count = 0;
   for (it->Seek(global_key(from)); it->Valid(); it->Next()) {
     auto key = it->key();
+    if (key[0] == global_tag && key.size() == side_record_key_size)
+      continue; // side writes, not an event
     if (key.size() != 9 || key[0] != global_tag)
       break;
     auto pos = get_be64(key.data() + 1);
@@ -358,7 +370,7 @@ void leveldb_journal::remove_commit_listener(uint64_t token) {
 caf::expected<std::optional<std::string>>
 leveldb_journal::get_side(std::string_view key) {
   std::string value;
-  auto st = db_->db->Get(leveldb::ReadOptions{}, side_key(key), &value);
+  auto st = db_->index->Get(leveldb::ReadOptions{}, side_key(key), &value);
   if (st.IsNotFound())
     return std::optional<std::string>{};
   if (!st.ok())
@@ -369,7 +381,7 @@ leveldb_journal::get_side(std::string_view key) {
 caf::error leveldb_journal::scan_side(
   std::string_view prefix,
   const std::function<bool(std::string_view, std::string_view)>& f) {
-  std::unique_ptr<leveldb::Iterator> it{db_->db->NewIterator(leveldb::ReadOptions{})};
+  std::unique_ptr<leveldb::Iterator> it{db_->index->NewIterator(leveldb::ReadOptions{})};
   auto full = side_key(prefix);
   for (it->Seek(full); it->Valid() && it->key().starts_with(full); it->Next()) {
     auto k = it->key();

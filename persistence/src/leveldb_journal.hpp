@@ -122,6 +122,8 @@ private:
   struct parked_group {
     std::vector<pending_call> calls;
     std::vector<event_envelope> events;
+    /// The group's side writes, applied to the side keys once durable.
+    std::unique_ptr<leveldb::WriteBatch> apply;
     uint64_t last_position = 0;
     /// The stream highs this group makes durable once its fsync succeeds.
     std::vector<std::pair<stream_state*, uint64_t>> highs;
@@ -153,6 +155,10 @@ private:
   /// Moves the name and id keys of a format "2" store from the log's
   /// database to the index database.
   caf::error upgrade_format_2();
+
+  /// Moves the snapshots and side keys of a format "3" store from the log's
+  /// database to the index database.
+  caf::error upgrade_format_3();
 
   /// Appends `runs` (durable now) to their streams' tails, merging a run
   /// into the previous one where they are consecutive in the log.
@@ -197,6 +203,11 @@ private:
   /// Makes `highs` visible to readers (stream_state::durable).
   void make_durable(const std::vector<std::pair<stream_state*, uint64_t>>& highs,
                     const run_list& runs);
+  /// Applies a durable group's side writes (`apply`, may be null) to the
+  /// side keys in the index database; on failure fails every call of the
+  /// group (its records are in the log and are applied again on reopen) and
+  /// returns false.
+  bool apply_side(leveldb::WriteBatch* apply, std::vector<pending_call>& calls);
   /// Fails every parked group with `err` and rolls the writer's stream and
   /// position state back to what is durable.
   void drop_parked(const caf::error& err);
@@ -271,6 +282,9 @@ private:
   // Writer-thread state.
   uint64_t next_position_ = 0; ///< Last global position written.
   uint64_t groups_built_ = 0;  ///< Numbers the groups (stream_state::staged_group).
+  /// The position and side_seq of the last side record (see key_codec.hpp).
+  uint64_t side_position_ = 0;
+  uint64_t side_seq_ = 0;
   std::vector<parked_group> parked_;
   std::chrono::steady_clock::time_point last_sync_;
 

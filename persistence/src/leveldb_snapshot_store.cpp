@@ -51,7 +51,7 @@ caf::error leveldb_snapshot_store::save(const snapshot_envelope& s) {
     return std::move(key.error());
   leveldb::WriteBatch batch;
   batch.Put(*key, record);
-  return from_status(db_->write(db_->durable_write(), &batch), "saving a snapshot");
+  return from_status(db_->write_index(db_->durable_write(), &batch), "saving a snapshot");
 }
 
 void leveldb_snapshot_store::save_async(snapshot_envelope s,
@@ -94,7 +94,7 @@ void leveldb_snapshot_store::run_saver(std::shared_ptr<saver_state> state,
       else
         batch.Put(*key, record);
     }
-    auto err = from_status(db->write(db->durable_write(), &batch), "saving snapshots");
+    auto err = from_status(db->write_index(db->durable_write(), &batch), "saving snapshots");
     for (size_t i = 0; i < work.size(); ++i)
       work[i].second(outcomes[i] ? outcomes[i] : err);
   }
@@ -107,7 +107,7 @@ caf::error leveldb_snapshot_store::scan_newest_first(
     return caf::none;
   auto shard = shard_of(pid, db_->opts.shard_count);
   auto prefix = snapshot_prefix(shard, pid);
-  std::unique_ptr<leveldb::Iterator> it{db_->db->NewIterator(leveldb::ReadOptions{})};
+  std::unique_ptr<leveldb::Iterator> it{db_->index->NewIterator(leveldb::ReadOptions{})};
   auto bound = snapshot_key(shard, pid, max_seq);
   it->Seek(bound);
   if (!it->Valid())
@@ -178,7 +178,7 @@ caf::error leveldb_snapshot_store::remove(std::string_view pid, uint64_t sequenc
   auto shard = shard_of(pid, db_->opts.shard_count);
   leveldb::WriteBatch batch;
   batch.Delete(snapshot_key(shard, pid, sequence_nr));
-  return from_status(db_->write(db_->durable_write(), &batch), "deleting a snapshot");
+  return from_status(db_->write_index(db_->durable_write(), &batch), "deleting a snapshot");
 }
 
 caf::error leveldb_snapshot_store::remove(std::string_view pid, const snapshot_criteria& c) {
@@ -195,7 +195,7 @@ caf::error leveldb_snapshot_store::remove(std::string_view pid, const snapshot_c
   });
   if (err)
     return err;
-  return from_status(db_->write(db_->durable_write(), &batch), "deleting snapshots");
+  return from_status(db_->write_index(db_->durable_write(), &batch), "deleting snapshots");
 }
 
 } // namespace esr::persistence::detail

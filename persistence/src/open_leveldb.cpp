@@ -16,9 +16,9 @@ namespace esr::persistence {
 
 namespace {
 
-/// The format this release writes (see key_codec.hpp); format "1" and "2"
-/// stores are upgraded when the journal opens them.
-constexpr const char* format_version = "3";
+/// The format this release writes (see key_codec.hpp); format "1", "2" and
+/// "3" stores are upgraded when the journal opens them.
+constexpr const char* format_version = "4";
 
 /// Checks (or, for a new database, writes) the format and shard count.
 caf::error check_meta(detail::leveldb_db& h) {
@@ -43,7 +43,7 @@ caf::error check_meta(detail::leveldb_db& h) {
   }
   if (!fs.ok())
     return detail::from_status(fs, "reading the store's format record");
-  if (format != format_version && format != "1" && format != "2")
+  if (format != format_version && format != "1" && format != "2" && format != "3")
     return make_error(errc::incompatible_format, "unknown store format", format);
   if (!ss.ok() || shards != want_shards)
     return make_error(errc::incompatible_format, "store was created with shard_count",

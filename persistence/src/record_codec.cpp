@@ -57,6 +57,7 @@ std::string_view unframe(std::string_view record, bool& ok) {
 }
 
 thread_local pb::EventEnvelope tl_event;
+thread_local pb::SideRecord tl_side;
 thread_local pb::SnapshotEnvelope tl_snapshot;
 
 } // namespace
@@ -163,6 +164,34 @@ void encode_snapshot(const snapshot_envelope& s, std::string& out) {
   for (auto& [k, v] : s.headers)
     (*m.mutable_headers())[k] = v;
   frame(m, out);
+}
+
+void encode_side_record(const std::vector<const side_write*>& writes, std::string& out) {
+  auto& m = tl_side;
+  m.Clear();
+  for (auto* w : writes) {
+    auto* e = m.add_writes();
+    e->set_key(w->key);
+    if (w->value)
+      e->set_value(*w->value);
+    else
+      e->set_deleted(true);
+  }
+  frame(m, out);
+}
+
+bool decode_side_record(std::string_view record,
+                        const std::function<void(const std::string&, const std::string*)>& f) {
+  bool ok = false;
+  auto body = unframe(record, ok);
+  if (!ok)
+    return false;
+  auto& m = tl_side;
+  if (!m.ParseFromArray(body.data(), static_cast<int>(body.size())))
+    return false;
+  for (auto& e : m.writes())
+    f(e.key(), e.deleted() ? nullptr : &e.value());
+  return true;
 }
 
 bool decode_snapshot(std::string_view record, snapshot_envelope& out) {

@@ -5,12 +5,15 @@
 // with body a Protobuf EventEnvelope or SnapshotEnvelope (envelope.proto).
 
 #include <cstddef>
+#include <functional>
+#include <vector>
 #include <string>
 #include <string_view>
 
 #include <caf/error.hpp>
 
 #include "esr/persistence/event_envelope.hpp"
+#include "esr/persistence/journal.hpp"
 #include "esr/persistence/snapshot_envelope.hpp"
 
 namespace esr::persistence::detail {
@@ -38,6 +41,16 @@ void encode_event(const event_envelope& e, std::string& out);
 /// out.global_position alone. Returns false if the frame, checksum or body is
 /// invalid.
 bool decode_event(std::string_view record, event_envelope& out);
+
+/// Appends the side record of `writes` (one group's side writes, in write
+/// order) to `out`.
+void encode_side_record(const std::vector<const side_write*>& writes, std::string& out);
+
+/// Decodes a side record, calling `f(key, value)` for each of its writes in
+/// order (`value` nullptr for a deletion). Returns false if it is invalid
+/// (then `f` was not called).
+bool decode_side_record(std::string_view record,
+                        const std::function<void(const std::string&, const std::string*)>& f);
 
 /// Appends the record of `s` to `out`.
 void encode_snapshot(const snapshot_envelope& s, std::string& out);

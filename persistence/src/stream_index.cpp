@@ -56,8 +56,13 @@ caf::error leveldb_journal::rebuild_tail(uint64_t last) {
       return err;
     value = "2";
   }
-  if (fs.ok() && value == "2")
+  if (fs.ok() && value == "2") {
     if (auto err = upgrade_format_2())
+      return err;
+    value = "3";
+  }
+  if (fs.ok() && value == "3")
+    if (auto err = upgrade_format_3())
       return err;
   // No checkpoint (the index directory was lost): index the whole log.
   uint64_t through = 0;
@@ -68,16 +73,33 @@ caf::error leveldb_journal::rebuild_tail(uint64_t last) {
     return from_status(st, "reading the store's index checkpoint");
   std::lock_guard<std::mutex> guard{streams_mutex_};
   tail_position_ = through;
-  if (through >= last)
-    return caf::none;
+  // From the checkpoint's own position: a side record written after the
+  // checkpoint may sort right after its event (nothing came in between).
   std::unique_ptr<leveldb::Iterator> it{db_->db->NewIterator(leveldb::ReadOptions{})};
   event_envelope env;
   run_list runs(1);
-  for (it->Seek(global_key(through + 1)); it->Valid(); it->Next()) {
+  leveldb::WriteBatch apply; // the side records, applied again in log order
+  for (it->Seek(global_key(through)); it->Valid(); it->Next()) {
     auto key = it->key();
+    if (key[0] == global_tag && key.size() == side_record_key_size) {
+      auto v = it->value();
+      auto ok = decode_side_record(
+        std::string_view{v.data(), v.size()}, [&](const std::string& k, const std::string* val) {
+          if (val)
+            apply.Put(side_key(k), *val);
+          else
+            apply.Delete(side_key(k));
+        });
+      if (!ok)
+        return make_error(errc::corruption, "side record after global position",
+                          get_be64(key.data() + 1));
+      continue;
+    }
     if (key.size() != 9 || key[0] != global_tag)
       break;
     auto pos = get_be64(key.data() + 1);
+    if (pos <= through)
+      continue; // indexed already
     auto record = it->value();
     if (!decode_event(std::string_view{record.data(), record.size()}, env))
       return make_error(errc::corruption, "event record at global position", pos,
@@ -95,6 +117,9 @@ caf::error leveldb_journal::rebuild_tail(uint64_t last) {
   }
   if (!it->status().ok())
     return from_status(it->status(), "rebuilding the stream index from the log");
+  if (apply.ApproximateSize() > 12)
+    return from_status(db_->write_index(leveldb::WriteOptions{}, &apply),
+                       "applying side records again");
   return caf::none;
 }
 
@@ -126,14 +151,15 @@ caf::error leveldb_journal::upgrade_format_1(uint64_t last) {
     if (auto err = up.step(false))
       return err;
   }
-  // Names, ids, snapshots and side keys: from the tags above the log's to
-  // those below it (see key_codec.hpp).
+  // Names, ids, snapshots and side keys: to the tags of format "2" (see
+  // key_codec.hpp; the format "3" upgrade retags snapshots and side keys
+  // once more).
   auto retag = [](char t) -> char {
     switch (t) {
       case 'i': return id_tag;
       case 'n': return name_tag;
-      case 'p': return snapshot_tag;
-      case 'x': return side_tag;
+      case 'p': return 'P';
+      case 'x': return 'X';
       default: return 0;
     }
   };
@@ -191,6 +217,45 @@ caf::error leveldb_journal::upgrade_format_2() {
   if (!it->status().ok())
     return from_status(it->status(), "upgrading the store's format");
   batch.Put(meta_key("format"), "3");
+  return from_status(db_->write(synced, &batch), "upgrading the store's format");
+}
+
+caf::error leveldb_journal::upgrade_format_3() {
+  // Copy the snapshots ('P') and side keys ('X') to the index database
+  // (synced), then drop them from the log's database and mark it format "4"
+  // (synced). Repeating it after a crash copies the same keys.
+  auto moves = [](const leveldb::Slice& k) {
+    return !k.empty() && (k[0] == snapshot_tag || k[0] == side_tag);
+  };
+  auto first = std::string(1, std::min(snapshot_tag, side_tag));
+  auto past = std::max(snapshot_tag, side_tag);
+  std::unique_ptr<leveldb::Iterator> it{db_->db->NewIterator(leveldb::ReadOptions{})};
+  upgrade_batch up{*db_};
+  auto& batch = up.batch;
+  for (it->Seek(first); it->Valid() && it->key()[0] <= past; it->Next()) {
+    if (!moves(it->key()))
+      continue;
+    batch.Put(it->key(), it->value());
+    if (auto err = up.step(true))
+      return err;
+  }
+  if (!it->status().ok())
+    return from_status(it->status(), "upgrading the store's format");
+  leveldb::WriteOptions synced;
+  synced.sync = true;
+  if (auto err = from_status(db_->write_index(synced, &batch), "upgrading the store's format"))
+    return err;
+  batch.Clear();
+  for (it->Seek(first); it->Valid() && it->key()[0] <= past; it->Next()) {
+    if (!moves(it->key()))
+      continue;
+    batch.Delete(it->key());
+    if (auto err = up.step(false))
+      return err;
+  }
+  if (!it->status().ok())
+    return from_status(it->status(), "upgrading the store's format");
+  batch.Put(meta_key("format"), "4");
   return from_status(db_->write(synced, &batch), "upgrading the store's format");
 }
 

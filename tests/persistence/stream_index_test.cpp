@@ -1,8 +1,9 @@
 // The LevelDB journal's stream index (persistence/src/stream_index.cpp): runs
 // of recent writes kept in memory and written out every index_flush_events
 // events, rebuilt from the log when a store was not closed, and format "1"
-// stores (one index entry per write) and format "2" stores (names and ids in
-// the log's database) read and upgraded.
+// stores (one index entry per write), format "2" stores (names and ids in
+// the log's database) and format "3" stores (snapshots and side keys in the
+// log's database) read and upgraded.
 
 #include <filesystem>
 #include <map>
@@ -236,19 +237,107 @@ TEST(stream_index, an_unreadable_record_that_is_not_yet_indexed_fails_the_open) 
     << render(crashed.error());
 }
 
-/// Checks that the store at `path` is format "3": its log's database holds
-/// the log, snapshots, side keys and meta records only; names and ids are
-/// in the index database.
+/// Moves every key of `from_db` tagged `from` to `to_batch` with the tag
+/// `to` (deleting it in `from_batch`): how older formats kept snapshots and
+/// side keys. Returns their number.
+size_t move_tagged(leveldb::DB& from_db, leveldb::WriteBatch& from_batch,
+                   leveldb::WriteBatch& to_batch, char from, char to) {
+  std::unique_ptr<leveldb::Iterator> it{from_db.NewIterator(leveldb::ReadOptions{})};
+  size_t n = 0;
+  for (it->Seek(std::string(1, from)); it->Valid() && it->key()[0] == from; it->Next()) {
+    auto k = it->key().ToString();
+    from_batch.Delete(k);
+    k[0] = to;
+    to_batch.Put(k, it->value());
+    ++n;
+  }
+  return n;
+}
+
+/// Deletes (in `batch`) the side records of the log's database `db`: older
+/// formats had none. Returns their number.
+size_t drop_side_records(leveldb::DB& db, leveldb::WriteBatch& batch) {
+  std::unique_ptr<leveldb::Iterator> it{db.NewIterator(leveldb::ReadOptions{})};
+  size_t n = 0;
+  for (it->Seek("g"); it->Valid() && it->key()[0] == 'g'; it->Next())
+    if (it->key().size() == 17) {
+      batch.Delete(it->key());
+      ++n;
+    }
+  return n;
+}
+
+TEST(stream_index, side_writes_lost_from_the_index_database_are_applied_again_from_the_log) {
+  // Side writes are applied to the index database without an fsync; a crash
+  // can lose the applies made after its last checkpoint. Simulated: the
+  // crash image loses every side key, and reopening applies the side
+  // records after the checkpoint again, in log order.
+  temp_dir dir;
+  leveldb_options opts;
+  opts.path = dir.sub("live");
+  opts.index_flush_events = 10;
+  auto live = open_leveldb(opts);
+  ESR_ASSERT_OK(live);
+  auto w = single("order-1", "placed", "1");
+  w.side_writes.push_back({"saga/checkpoint", std::string{"1"}});
+  w.side_writes.push_back({"saga/timer/order-1", std::string{"armed"}});
+  ESR_ASSERT_OK(live->events->write(std::move(w)));
+  for (int i = 0; i < 12; ++i) // past a checkpoint (every 10 events)
+    ESR_ASSERT_OK(live->events->write(single("order-2", "noted", std::to_string(i))));
+  auto w2 = single("order-1", "paid", "2");
+  w2.side_writes.push_back({"saga/checkpoint", std::string{"14"}});
+  w2.side_writes.push_back({"saga/timer/order-1", std::nullopt});
+  ESR_ASSERT_OK(live->events->write(std::move(w2)));
+  persistence::atomic_write only_side; // a side-only write, after the last event
+  only_side.persistence_id = "saga";
+  only_side.side_writes.push_back({"saga/outbox-done", std::string{"14"}});
+  for (auto& out : live->events->write(std::vector<persistence::atomic_write>{only_side}))
+    ESR_ASSERT_OK(out);
+  copy_store(opts.path, dir.sub("crashed"));
+  {
+    auto index = open_raw(dir.sub("crashed") + "/index");
+    ASSERT_TRUE(index);
+    leveldb::WriteBatch drop;
+    std::unique_ptr<leveldb::Iterator> it{index->NewIterator(leveldb::ReadOptions{})};
+    size_t n = 0;
+    for (it->Seek("X"); it->Valid() && it->key()[0] == 'X'; it->Next(), ++n)
+      drop.Delete(it->key());
+    EXPECT_EQ(n, 2u); // the checkpoint and outbox-done (the timer is deleted)
+    ASSERT_TRUE(index->Write(leveldb::WriteOptions{}, &drop).ok());
+  }
+  auto crashed_opts = opts;
+  crashed_opts.path = dir.sub("crashed");
+  auto crashed = open_leveldb(crashed_opts);
+  ESR_ASSERT_OK(crashed);
+  auto get = [&](const std::string& k) {
+    auto v = crashed->events->get_side(k);
+    EXPECT_TRUE(v) << render(v.error());
+    return v ? v->value_or("missing") : std::string{"error"};
+  };
+  EXPECT_EQ(get("saga/checkpoint"), "14");
+  EXPECT_EQ(get("saga/outbox-done"), "14");
+  EXPECT_EQ(get("saga/timer/order-1"), "missing");
+  // Side records are not events.
+  auto all = read_all_events(*crashed->events, 1);
+  ESR_ASSERT_OK(all);
+  EXPECT_EQ(all->events.size(), 14u);
+  auto r = replay_all(*crashed->events, "order-1");
+  ESR_ASSERT_OK(r);
+  EXPECT_EQ(r->seqs, range(1, 2));
+}
+
+/// Checks that the store at `path` is format "4": its log's database holds
+/// the log (events and side records) and meta records only; names, ids,
+/// snapshots and side keys are in the index database.
 void expect_current_format(const std::string& path) {
   auto db = open_raw(path);
   ASSERT_TRUE(db);
   std::string format;
   ASSERT_TRUE(db->Get(leveldb::ReadOptions{}, meta("format"), &format).ok());
-  EXPECT_EQ(format, "3");
+  EXPECT_EQ(format, "4");
   std::unique_ptr<leveldb::Iterator> it{db->NewIterator(leveldb::ReadOptions{})};
   for (it->SeekToFirst(); it->Valid(); it->Next())
-    EXPECT_TRUE(std::string("deinpxIN").find(it->key()[0]) == std::string::npos)
-      << it->key().ToString();
+    EXPECT_TRUE(it->key()[0] == '\0' || it->key()[0] == 'g') << it->key().ToString();
   it.reset();
   db.reset();
   auto index = open_raw(path + "/index");
@@ -328,18 +417,10 @@ TEST(stream_index, a_format_1_store_is_read_and_upgraded) {
       }
     }
     ASSERT_GE(moved, 4u); // three streams' entries and a deletion marker
-    std::unique_ptr<leveldb::Iterator> main_it{db->NewIterator(leveldb::ReadOptions{})};
-    for (main_it->SeekToFirst(); main_it->Valid(); main_it->Next()) {
-      auto k = main_it->key().ToString();
-      if (k[0] != 'X')
-        continue;
-      batch.Delete(k);
-      k[0] = 'x';
-      batch.Put(k, main_it->value());
-      ++retagged;
-    }
-    main_it.reset();
+    leveldb::WriteBatch from_index;
+    retagged += move_tagged(*index, from_index, batch, 'X', 'x');
     ASSERT_GE(retagged, 7u); // three names, three ids, a side key
+    ASSERT_EQ(drop_side_records(*db, batch), 1u);
     batch.Put(meta("format"), "1");
     ASSERT_TRUE(db->Write(leveldb::WriteOptions{}, &batch).ok());
     it.reset();
@@ -383,6 +464,8 @@ TEST(stream_index, a_format_2_store_is_read_and_upgraded) {
       }
     it.reset();
     ASSERT_EQ(moved, 2 * m.payloads.size()); // every stream's name and id
+    ASSERT_EQ(move_tagged(*index, from_index, to_log, 'X', 'X'), 1u); // the side key
+    ASSERT_EQ(drop_side_records(*db, to_log), 1u);
     to_log.Put(meta("format"), "2");
     ASSERT_TRUE(db->Write(leveldb::WriteOptions{}, &to_log).ok());
     ASSERT_TRUE(index->Write(leveldb::WriteOptions{}, &from_index).ok());
@@ -392,6 +475,55 @@ TEST(stream_index, a_format_2_store_is_read_and_upgraded) {
     auto s = b.open();
     ESR_ASSERT_OK(s);
     ASSERT_NO_FATAL_FAILURE(expect_matches(*s->events, m, rng));
+  }
+  ASSERT_NO_FATAL_FAILURE(expect_current_format(b.path()));
+}
+
+TEST(stream_index, a_format_3_store_is_read_and_upgraded) {
+  // Format "3" kept snapshots and side keys in the log's database.
+  leveldb_backend b;
+  std::mt19937_64 rng{9};
+  model m;
+  b.options().index_flush_events = 5;
+  snapshot_envelope snap;
+  snap.persistence_id = "stream-1";
+  snap.sequence_nr = 2;
+  snap.state_type = "state";
+  snap.payload = "state at 2";
+  {
+    auto s = b.open();
+    ESR_ASSERT_OK(s);
+    ASSERT_NO_FATAL_FAILURE(write_some(*s->events, m, rng, 30));
+    auto w = single("with-side", "happened", "with-side#1");
+    w.side_writes.push_back({"saga/outbox/3", std::string{"pending"}});
+    ESR_ASSERT_OK(s->events->write(std::move(w)));
+    m.payloads["with-side"].push_back("with-side#1");
+    ESR_ASSERT_NO_ERROR(s->snapshots->save(snap));
+  }
+  {
+    // Make it a format "3" store: snapshots and side keys in the log's
+    // database, no side records.
+    auto index = open_raw(b.path() + "/index");
+    auto db = open_raw(b.path());
+    ASSERT_TRUE(index && db);
+    leveldb::WriteBatch to_log, from_index;
+    ASSERT_EQ(move_tagged(*index, from_index, to_log, 'X', 'X'), 1u);
+    ASSERT_EQ(move_tagged(*index, from_index, to_log, 'P', 'P'), 1u);
+    ASSERT_EQ(drop_side_records(*db, to_log), 1u);
+    to_log.Put(meta("format"), "3");
+    ASSERT_TRUE(db->Write(leveldb::WriteOptions{}, &to_log).ok());
+    ASSERT_TRUE(index->Write(leveldb::WriteOptions{}, &from_index).ok());
+  }
+  ASSERT_NO_FATAL_FAILURE(expect_old_store_works(b, m, rng, "saga/outbox/3", "new-"));
+  {
+    auto s = b.open();
+    ESR_ASSERT_OK(s);
+    ASSERT_NO_FATAL_FAILURE(expect_matches(*s->events, m, rng));
+    auto loaded = s->snapshots->load("stream-1", snapshot_criteria::latest());
+    ESR_ASSERT_OK(loaded);
+    ASSERT_TRUE(loaded->has_value());
+    EXPECT_EQ((*loaded)->payload, "state at 2");
+    EXPECT_EQ((*loaded)->sequence_nr, 2u);
   }
   ASSERT_NO_FATAL_FAILURE(expect_current_format(b.path()));
 }
