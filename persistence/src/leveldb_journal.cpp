@@ -112,7 +112,11 @@ leveldb_journal::resolve_locked(std::string_view pid) {
     return &i->second;
   auto shard = shard_of(pid, shard_count_);
   std::string value;
-  auto st = db_->index->Get(leveldb::ReadOptions{}, name_key(shard, pid), &value);
+  // A name stored before open is in the filter, one stored since in
+  // streams_: a filter miss is a new stream, found without a read.
+  auto st = names_loaded_ && !names_at_open_.may_contain(name_filter::hash_of(pid))
+              ? leveldb::Status::NotFound("a new stream")
+              : db_->index->Get(leveldb::ReadOptions{}, name_key(shard, pid), &value);
   stream_state state;
   if (st.ok()) {
     if (value.size() != 8)

@@ -14,6 +14,7 @@
 
 #include "esr/persistence/journal.hpp"
 #include "leveldb_db.hpp"
+#include "name_filter.hpp"
 
 namespace esr::persistence::detail {
 
@@ -145,12 +146,16 @@ private:
   // -- stream index (stream_index.cpp) ---------------------------------------
 
   /// Reads `indexed_through` and adds every event of the log after it up to
-  /// `last` to the index tail. Called once, before the writer starts.
+  /// `last` to the index tail, and loads names_at_open_. Called once, before
+  /// the writer starts.
   caf::error rebuild_tail(uint64_t last);
 
   /// Moves the stream index of a format "1" store (in the log's database)
   /// to the index database. `last` is the last global position.
   caf::error upgrade_format_1(uint64_t last);
+
+  /// Fills names_at_open_ from the name keys of the index database.
+  caf::error load_names();
 
   /// Moves the name and id keys of a format "2" store from the log's
   /// database to the index database.
@@ -243,7 +248,12 @@ private:
   uint32_t shard_count_;
 
   std::mutex streams_mutex_;
+  /// Every stream looked up or written since open. Never drops one: a name
+  /// that is neither here nor in names_at_open_ was never stored.
   std::unordered_map<std::string, stream_state> streams_;
+  /// The names stored when the store was opened (set by rebuild_tail).
+  name_filter names_at_open_;
+  bool names_loaded_ = false;
   std::vector<uint64_t> shard_counters_; ///< UINT64_MAX = not loaded yet.
   // The index tail (guarded by streams_mutex_): streams with tail runs (and,
   // while a flush is in progress, streams it emptied), the events in them,
