@@ -169,7 +169,9 @@ void leveldb_journal::commit_group(std::vector<pending_call>& group) {
   std::string record;
   std::vector<const side_write*> sides; // the group's, in write order
   {
-    std::lock_guard<std::mutex> guard{streams_mutex_};
+    // No lock: prepare() found the streams, and a stream's `highest` and
+    // staged fields are the writer thread's alone (streams_mutex_ held here
+    // made every caller's prepare() wait for the whole group).
     for (auto& call : group) {
       call.outcomes.reserve(call.writes.size());
       for (size_t wi = 0; wi < call.writes.size(); ++wi) {

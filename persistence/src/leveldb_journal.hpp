@@ -71,7 +71,9 @@ private:
   /// What the journal knows about one stream.
   struct stream_state {
     uint64_t id = 0;       ///< Compact numeric stream id (see key_codec.hpp).
-    uint64_t highest = 0;  ///< Highest sequence number written.
+    /// Highest sequence number written. Set when the state is created, then
+    /// only by the writer thread (which reads it without streams_mutex_).
+    uint64_t highest = 0;
     /// Highest sequence number covered by an fsync (acknowledged): what
     /// readers see. Behind `highest` while a group is parked (periodic mode).
     uint64_t durable = 0;
