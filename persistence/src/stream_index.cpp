@@ -46,6 +46,44 @@ struct upgrade_batch {
   }
 };
 
+/// Moves the keys tagged `a` or `b` from the log's database to the index
+/// database and marks the store `format`: copies them (synced), then drops
+/// them from the log's database and writes the format (synced). Repeating
+/// it after a crash copies the same keys. The format "2" and "3" upgrades.
+caf::error move_to_index(leveldb_db& db, char a, char b, const char* format) {
+  auto moves = [a, b](const leveldb::Slice& k) { return !k.empty() && (k[0] == a || k[0] == b); };
+  auto first = std::string(1, std::min(a, b));
+  auto past = std::max(a, b);
+  std::unique_ptr<leveldb::Iterator> it{db.db->NewIterator(leveldb::ReadOptions{})};
+  upgrade_batch up{db};
+  auto& batch = up.batch;
+  for (it->Seek(first); it->Valid() && it->key()[0] <= past; it->Next()) {
+    if (!moves(it->key()))
+      continue;
+    batch.Put(it->key(), it->value());
+    if (auto err = up.step(true))
+      return err;
+  }
+  if (!it->status().ok())
+    return from_status(it->status(), "upgrading the store's format");
+  leveldb::WriteOptions synced;
+  synced.sync = true;
+  if (auto err = from_status(db.write_index(synced, &batch), "upgrading the store's format"))
+    return err;
+  batch.Clear();
+  for (it->Seek(first); it->Valid() && it->key()[0] <= past; it->Next()) {
+    if (!moves(it->key()))
+      continue;
+    batch.Delete(it->key());
+    if (auto err = up.step(false))
+      return err;
+  }
+  if (!it->status().ok())
+    return from_status(it->status(), "upgrading the store's format");
+  batch.Put(meta_key("format"), format);
+  return from_status(db.write(synced, &batch), "upgrading the store's format");
+}
+
 } // namespace
 
 caf::error leveldb_journal::rebuild_tail(uint64_t last) {
@@ -203,81 +241,11 @@ caf::error leveldb_journal::upgrade_format_1(uint64_t last) {
 }
 
 caf::error leveldb_journal::upgrade_format_2() {
-  // Copy the name and id keys to the index database (synced), then drop
-  // them from the log's database and mark it format "3" (synced). Repeating
-  // it after a crash copies the same keys.
-  auto is_name_or_id = [](const leveldb::Slice& k) {
-    return !k.empty() && (k[0] == name_tag || k[0] == id_tag);
-  };
-  auto first = std::string(1, std::min(name_tag, id_tag));
-  auto past = std::max(name_tag, id_tag);
-  std::unique_ptr<leveldb::Iterator> it{db_->db->NewIterator(leveldb::ReadOptions{})};
-  upgrade_batch up{*db_};
-  auto& batch = up.batch;
-  for (it->Seek(first); it->Valid() && it->key()[0] <= past; it->Next()) {
-    if (!is_name_or_id(it->key()))
-      continue;
-    batch.Put(it->key(), it->value());
-    if (auto err = up.step(true))
-      return err;
-  }
-  if (!it->status().ok())
-    return from_status(it->status(), "upgrading the store's format");
-  leveldb::WriteOptions synced;
-  synced.sync = true;
-  if (auto err = from_status(db_->write_index(synced, &batch), "upgrading the store's format"))
-    return err;
-  batch.Clear();
-  for (it->Seek(first); it->Valid() && it->key()[0] <= past; it->Next()) {
-    if (!is_name_or_id(it->key()))
-      continue;
-    batch.Delete(it->key());
-    if (auto err = up.step(false))
-      return err;
-  }
-  if (!it->status().ok())
-    return from_status(it->status(), "upgrading the store's format");
-  batch.Put(meta_key("format"), "3");
-  return from_status(db_->write(synced, &batch), "upgrading the store's format");
+  return move_to_index(*db_, name_tag, id_tag, "3");
 }
 
 caf::error leveldb_journal::upgrade_format_3() {
-  // Copy the snapshots ('P') and side keys ('X') to the index database
-  // (synced), then drop them from the log's database and mark it format "4"
-  // (synced). Repeating it after a crash copies the same keys.
-  auto moves = [](const leveldb::Slice& k) {
-    return !k.empty() && (k[0] == snapshot_tag || k[0] == side_tag);
-  };
-  auto first = std::string(1, std::min(snapshot_tag, side_tag));
-  auto past = std::max(snapshot_tag, side_tag);
-  std::unique_ptr<leveldb::Iterator> it{db_->db->NewIterator(leveldb::ReadOptions{})};
-  upgrade_batch up{*db_};
-  auto& batch = up.batch;
-  for (it->Seek(first); it->Valid() && it->key()[0] <= past; it->Next()) {
-    if (!moves(it->key()))
-      continue;
-    batch.Put(it->key(), it->value());
-    if (auto err = up.step(true))
-      return err;
-  }
-  if (!it->status().ok())
-    return from_status(it->status(), "upgrading the store's format");
-  leveldb::WriteOptions synced;
-  synced.sync = true;
-  if (auto err = from_status(db_->write_index(synced, &batch), "upgrading the store's format"))
-    return err;
-  batch.Clear();
-  for (it->Seek(first); it->Valid() && it->key()[0] <= past; it->Next()) {
-    if (!moves(it->key()))
-      continue;
-    batch.Delete(it->key());
-    if (auto err = up.step(false))
-      return err;
-  }
-  if (!it->status().ok())
-    return from_status(it->status(), "upgrading the store's format");
-  batch.Put(meta_key("format"), "4");
-  return from_status(db_->write(synced, &batch), "upgrading the store's format");
+  return move_to_index(*db_, snapshot_tag, side_tag, "4");
 }
 
 void leveldb_journal::add_to_tail_locked(const run_list& runs) {
