@@ -241,12 +241,8 @@ void leveldb_journal::commit_group(std::vector<pending_call>& group) {
     encode_side_record(sides, record);
     batch.Put(side_record_key(pos, side_seq), record);
     apply = std::make_unique<leveldb::WriteBatch>();
-    for (auto* sw : sides) {
-      if (sw->value)
-        apply->Put(side_key(sw->key), *sw->value);
-      else
-        apply->Delete(side_key(sw->key));
-    }
+    for (auto* sw : sides)
+      add_side_write(*apply, sw->key, sw->value ? &*sw->value : nullptr);
   }
   if (pos == next_position_ && batch.ApproximateSize() <= 12) {
     // Nothing to store (every write rejected): answer at once.
@@ -304,6 +300,14 @@ void leveldb_journal::commit_group(std::vector<pending_call>& group) {
     make_durable(highs, runs);
     publish(group, events, pos);
   }
+}
+
+void leveldb_journal::add_side_write(leveldb::WriteBatch& apply, std::string_view key,
+                                     const std::string* value) {
+  if (value)
+    apply.Put(side_key(key), *value);
+  else
+    apply.Delete(side_key(key));
 }
 
 bool leveldb_journal::apply_side(leveldb::WriteBatch* apply, std::vector<pending_call>& calls) {

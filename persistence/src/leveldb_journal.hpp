@@ -215,6 +215,10 @@ private:
   /// group (its records are in the log and are applied again on reopen) and
   /// returns false.
   bool apply_side(leveldb::WriteBatch* apply, std::vector<pending_call>& calls);
+  /// Adds one side write to `apply`: puts `value` under the side key of
+  /// `key`, or deletes it if `value` is nullptr.
+  static void add_side_write(leveldb::WriteBatch& apply, std::string_view key,
+                             const std::string* value);
   /// Fails every parked group with `err` and rolls the writer's stream and
   /// position state back to what is durable.
   void drop_parked(const caf::error& err);

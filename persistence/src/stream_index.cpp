@@ -124,12 +124,8 @@ caf::error leveldb_journal::rebuild_tail(uint64_t last) {
     if (key[0] == global_tag && key.size() == side_record_key_size) {
       auto v = it->value();
       auto ok = decode_side_record(
-        std::string_view{v.data(), v.size()}, [&](const std::string& k, const std::string* val) {
-          if (val)
-            apply.Put(side_key(k), *val);
-          else
-            apply.Delete(side_key(k));
-        });
+        std::string_view{v.data(), v.size()},
+        [&](const std::string& k, const std::string* val) { add_side_write(apply, k, val); });
       if (!ok)
         return make_error(errc::corruption, "side record after global position",
                           get_be64(key.data() + 1));

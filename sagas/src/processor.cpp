@@ -146,10 +146,6 @@ caf::error saga_runtime::impl::finish(batch_work& work, uint64_t last_position,
   return caf::none;
 }
 
-void saga_runtime::impl::cache_records(batch_work& work) {
-  work.touched.clear(); // Their records are in the cache already.
-}
-
 void saga_runtime::impl::forget_records(batch_work& work) {
   for (auto& key : work.touched)
     cache.erase(key);
@@ -162,7 +158,6 @@ bool saga_runtime::impl::finish_without_write(batch_work& work) {
   for (auto& n : work.notes)
     if (opts.observer)
       opts.observer(n);
-  cache_records(work); // Unchanged states (nothing to write).
   return true;
 }
 
@@ -209,7 +204,6 @@ caf::error saga_runtime::impl::process_sync(const std::vector<event_envelope>& e
     forget_records(work);
     return err;
   }
-  cache_records(work);
   return caf::none;
 }
 
@@ -272,7 +266,8 @@ caf::error saga_runtime::impl::process(const runtime::bus::event_batch& batch) {
   b->last_position = batch.last_position;
   auto writes = std::move(work.writes);
   work.writes.clear();
-  cache_records(work); // Optimistic: the next batch is handled against them.
+  // The states stay in the cache, changed: the next batch is handled
+  // against them (optimistic).
   b->work = std::move(work);
   *writing = true;
   auto self = weak_self;

@@ -147,8 +147,6 @@ struct saga_runtime::impl {
   /// batch; the first error of its writes, if any.
   caf::error finish(detail::batch_work& work, uint64_t last_position,
                     const persistence::write_outcomes& outcomes);
-  /// Keeps the batch's instance states (changed in place in the cache).
-  void cache_records(detail::batch_work& work);
   /// Drops the batch's instance states from the cache: a failed batch
   /// changed them, and they are reloaded from the journal when next needed.
   void forget_records(detail::batch_work& work);
