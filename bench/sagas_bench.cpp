@@ -332,7 +332,7 @@ saga_result run_orders(const args& a, size_t n, int skus, persistence::durabilit
   esr::sagas::saga_options so;
   so.max_batch = static_cast<size_t>(int_option(a, "--batch", 4096));
   so.on_completed = [&](const std::string& instance, const std::string&) {
-    // On the saga's thread: count it if it completed in the window, and
+    // Once the final step is durable: count it if it completed in the window, and
     // keep `n` orders in flight.
     auto idx = std::stoul(instance.substr(1));
     auto t = now_ns();

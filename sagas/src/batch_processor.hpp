@@ -87,9 +87,10 @@ private:
 template <class Msg>
 event_envelope make_envelope(std::string stream, const Msg& m, const std::string& corr,
                              std::string causation) {
+  static const std::string type = Msg::default_instance().GetTypeName();
   event_envelope env;
   env.persistence_id = std::move(stream);
-  env.event_type = Msg::default_instance().GetTypeName();
+  env.event_type = type;
   m.SerializeToString(&env.payload);
   env.metadata.correlation_id = corr;
   env.metadata.causation_id = std::move(causation);

@@ -2,7 +2,9 @@
 // aggregates (many in flight), re-sends failed ones with backoff, keeps the
 // outbox-done position (every command of the steps at or before it is
 // answered; a restart re-sends the commands of the steps after it), and
-// runs the live part of durable timeouts with delayed messages.
+// runs the live part of durable timeouts (a heap of deadlines and one
+// delayed message for the earliest, not one per timeout: a timer in CAF's
+// clock costs a lock and a wake-up of its thread).
 //
 // A step's commands are stored in its step event, not one side key each
 // (which cost two random LevelDB keys per command, a put and a delete). A
@@ -24,7 +26,9 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <limits>
 #include <map>
+#include <queue>
 #include <unordered_map>
 #include <utility>
 
@@ -44,6 +48,13 @@ namespace esr::sagas {
 
 namespace {
 
+/// Orders a priority_queue of timeouts earliest first.
+struct later_deadline {
+  bool operator()(const timer_item& a, const timer_item& b) const {
+    return a.deadline_us > b.deadline_us;
+  }
+};
+
 struct dispatcher_state {
   std::shared_ptr<saga_runtime::impl> rt;
   std::vector<std::string> deletes; ///< Answered outbox keys not yet deleted.
@@ -55,6 +66,11 @@ struct dispatcher_state {
   uint64_t written_done = 0; ///< The outbox-done position last written here.
   /// Armed timeouts: "<instance>/<name>" -> seq of the arming.
   std::unordered_map<std::string, uint64_t> timers;
+  /// Armed timeouts by deadline (earliest on top); a cancelled or re-armed
+  /// one stays until its deadline and is then found stale in `timers`.
+  std::priority_queue<timer_item, std::vector<timer_item>, later_deadline> deadlines_ahead;
+  /// The earliest deadline a tick is scheduled for (INT64_MAX: none).
+  int64_t tick_at = std::numeric_limits<int64_t>::max();
   /// Commands waiting for their answer, by request token.
   std::unordered_map<uint64_t, outbox_item> pending;
   /// (deadline in us, token) in sending order; tokens of answered commands
@@ -301,6 +317,28 @@ void flush(self_ptr self) {
                            [flushing](persistence::write_outcomes) { --*flushing; });
 }
 
+/// Schedules a tick for the earliest armed timeout unless one is scheduled
+/// for it already (or earlier). One delayed message per tick, not per
+/// timeout: arming is a push onto a heap.
+void schedule_tick(self_ptr self) {
+  auto& st = self->state;
+  if (st.deadlines_ahead.empty())
+    return;
+  auto next = st.deadlines_ahead.top().deadline_us;
+  if (next >= st.tick_at)
+    return;
+  st.tick_at = next;
+  auto delay_us = std::max<int64_t>(0, next - persistence::now_us());
+  self->delayed_send(self, std::chrono::microseconds{delay_us}, saga_tick_atom::value, next);
+}
+
+void arm(self_ptr self, timer_item t) {
+  auto& st = self->state;
+  st.timers[t.instance + "/" + t.name] = t.seq;
+  st.deadlines_ahead.push(std::move(t));
+  schedule_tick(self);
+}
+
 void fire(self_ptr self, timer_item t) {
   auto& st = self->state;
   auto key = t.instance + "/" + t.name;
@@ -335,14 +373,35 @@ void fire(self_ptr self, timer_item t) {
   });
 }
 
+/// Fires the timeouts that are due; `at` is the deadline the tick was
+/// scheduled for.
+void tick(self_ptr self, int64_t at) {
+  auto& st = self->state;
+  if (at == st.tick_at)
+    st.tick_at = std::numeric_limits<int64_t>::max();
+  auto now = persistence::now_us();
+  while (!st.deadlines_ahead.empty() && st.deadlines_ahead.top().deadline_us <= now) {
+    auto t = st.deadlines_ahead.top();
+    st.deadlines_ahead.pop();
+    fire(self, std::move(t));
+  }
+  schedule_tick(self);
+}
+
 caf::behavior dispatcher(self_ptr self, std::shared_ptr<saga_runtime::impl> rt) {
   self->state.rt = std::move(rt);
   self->state.handed = self->state.rt->outbox_done.load();
   self->state.written_done = self->state.handed;
   return {
-    [self](saga_dispatch_atom, outbox_batch& items) {
+    [self](saga_dispatch_atom, outbox_batch& work) {
       auto& st = self->state;
-      for (auto& item : *items) {
+      for (auto& c : work->timers) {
+        if (c.disarm)
+          st.timers.erase(c.timer.instance + "/" + c.timer.name);
+        else
+          arm(self, std::move(c.timer));
+      }
+      for (auto& item : work->items) {
         if (item.position != 0) {
           ++st.open[item.position];
           st.handed = std::max(st.handed, item.position);
@@ -358,16 +417,8 @@ caf::behavior dispatcher(self_ptr self, std::shared_ptr<saga_runtime::impl> rt) 
       self->state.deletes.clear();
       return result;
     },
-    [self](saga_arm_atom, timer_item& t) {
-      self->state.timers[t.instance + "/" + t.name] = t.seq;
-      auto delay_us = std::max<int64_t>(0, t.deadline_us - persistence::now_us());
-      self->delayed_send(self, std::chrono::microseconds{delay_us}, saga_fire_atom::value,
-                         std::move(t));
-    },
-    [self](saga_disarm_atom, const std::string& instance, const std::string& name) {
-      self->state.timers.erase(instance + "/" + name);
-    },
-    [self](saga_fire_atom, timer_item& t) { fire(self, std::move(t)); },
+    [self](saga_arm_atom, timer_item& t) { arm(self, std::move(t)); },
+    [self](saga_tick_atom, int64_t at) { tick(self, at); },
     [self](saga_sweep_atom) { sweep(self); },
     [self](actors::tagged_reply& r) {
       if (r.error)

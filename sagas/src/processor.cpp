@@ -10,8 +10,9 @@
 // batch left in the cache: optimistic), then the first write is settled
 // before the second is submitted: at most one write in flight, and writes in
 // batch order. The journal's callback hands the batch's commands and timers
-// to the dispatcher as soon as the write is durable (never before); the rest
-// (counters, completion callbacks, notes) follows on this thread when the
+// to the dispatcher as soon as the write is durable (never before) and
+// reports it (counters, completion callbacks, notes); the rest (the
+// checkpoint in memory, trimming the cache) follows on this thread when the
 // write is settled. If a write did not succeed, everything handled after it
 // is discarded with the whole cache, and its batch and the current one are
 // handled again synchronously from the journal's state (the subscription
@@ -80,42 +81,38 @@ caf::error saga_runtime::impl::handle_batch(const std::vector<event_envelope>& e
 }
 
 void saga_runtime::impl::hand_over(batch_work& work, const persistence::write_outcomes& outcomes) {
-  auto items = std::make_shared<std::vector<outbox_item>>();
+  auto out = std::make_shared<dispatch_work>();
   for (size_t i = 0; i < work.posts.size() && i < outcomes.size(); ++i) {
     if (!outcomes[i])
       continue;
     auto& post = work.posts[i];
     for (auto& it : post.items) {
       it.position = outcomes[i]->first_global_position; // the step event
-      items->push_back(std::move(it));
+      out->items.push_back(std::move(it));
     }
     post.items.clear();
     for (auto& t : post.arms)
-      caf::anon_send(dispatcher, saga_arm_atom::value, std::move(t));
+      out->timers.push_back(timer_change{false, std::move(t)});
     post.arms.clear();
     for (auto& d : post.disarms)
-      caf::anon_send(dispatcher, saga_disarm_atom::value, post.instance, d);
+      out->timers.push_back(timer_change{true, timer_item{post.instance, std::move(d), 0, 0}});
     post.disarms.clear();
   }
-  if (!items->empty()) {
-    in_flight += static_cast<int64_t>(items->size());
-    caf::anon_send(dispatcher, saga_dispatch_atom::value, std::move(items));
+  if (!out->items.empty() || !out->timers.empty()) {
+    in_flight += static_cast<int64_t>(out->items.size());
+    caf::anon_send(dispatcher, saga_dispatch_atom::value, std::move(out));
   }
 }
 
-caf::error saga_runtime::impl::finish(batch_work& work, uint64_t last_position,
+void saga_runtime::impl::report_batch(batch_work& work,
                                       const persistence::write_outcomes& outcomes) {
-  for (auto& n : work.notes)
-    if (opts.observer)
+  if (opts.observer)
+    for (auto& n : work.notes)
       opts.observer(n);
-  caf::error failure;
-  for (size_t i = 0; i < work.posts.size(); ++i) {
-    auto& post = work.posts[i];
-    if (i >= outcomes.size() || !outcomes[i]) {
-      failure = i < outcomes.size() ? outcomes[i].error()
-                                    : make_error(errc::corrupt_record, "no write outcome");
+  for (size_t i = 0; i < work.posts.size() && i < outcomes.size(); ++i) {
+    if (!outcomes[i])
       continue;
-    }
+    auto& post = work.posts[i];
     if (post.step)
       ++steps;
     if (post.parked)
@@ -129,8 +126,16 @@ caf::error saga_runtime::impl::finish(batch_work& work, uint64_t last_position,
       for (auto& n : post.notes)
         opts.observer(n);
   }
-  if (failure)
-    return failure;
+}
+
+caf::error saga_runtime::impl::finish(uint64_t last_position,
+                                      const persistence::write_outcomes& outcomes,
+                                      size_t writes) {
+  for (size_t i = 0; i < writes; ++i)
+    if (i >= outcomes.size())
+      return make_error(errc::corrupt_record, "no write outcome");
+    else if (!outcomes[i])
+      return outcomes[i].error();
   last_checkpoint = last_position;
   if (cache.size() > opts.finished_cache) {
     // Not the records a later batch changed (handled, not yet durable: a
@@ -196,9 +201,11 @@ caf::error saga_runtime::impl::process_sync(const std::vector<event_envelope>& e
     return err;
   if (finish_without_write(work))
     return caf::none;
+  auto writes = work.writes.size();
   auto outcomes = journal->write(std::move(work.writes));
   hand_over(work, outcomes);
-  if (auto err = finish(work, last_position, outcomes)) {
+  report_batch(work, outcomes);
+  if (auto err = finish(last_position, outcomes, writes)) {
     // Instances whose step did not commit (and, to be safe, every instance
     // of the batch) are reloaded from the journal when next needed.
     forget_records(work);
@@ -215,7 +222,7 @@ caf::error saga_runtime::impl::settle_inflight() {
     std::unique_lock<std::mutex> guard{b->mtx};
     b->cv.wait(guard, [&] { return b->decided; });
   }
-  if (auto err = finish(b->work, b->last_position, b->outcomes)) {
+  if (auto err = finish(b->last_position, b->outcomes, b->work.posts.size())) {
     // Its states (and those of any batch handled since) were cached before
     // they were durable: forget them all and handle its events again.
     cache.clear();
@@ -273,9 +280,13 @@ caf::error saga_runtime::impl::process(const runtime::bus::event_batch& batch) {
   auto self = weak_self;
   auto flag = writing;
   journal->write_async(std::move(writes), [self, b, flag](persistence::write_outcomes out) {
-    // On the journal's thread: commands and timers leave once durable.
-    if (auto rt = self.lock())
+    // On the journal's thread: commands and timers leave once durable, and
+    // completions are reported (not when the processor settles the batch,
+    // which may wait for the next one).
+    if (auto rt = self.lock()) {
       rt->hand_over(b->work, out);
+      rt->report_batch(b->work, out);
+    }
     {
       std::lock_guard<std::mutex> guard{b->mtx};
       b->outcomes = std::move(out);

@@ -44,9 +44,22 @@ struct timer_item {
   int64_t deadline_us = 0;
 };
 
-using outbox_batch = std::shared_ptr<std::vector<outbox_item>>;
+/// A change to the armed timeouts: arm `timer`, or (disarm) cancel the
+/// timeout `timer.name` of `timer.instance`.
+struct timer_change {
+  bool disarm = false;
+  timer_item timer;
+};
 
-/// Sends a batch of outbox items (outbox_batch).
+/// What a durable step batch hands to the dispatcher, in one message.
+struct dispatch_work {
+  std::vector<outbox_item> items;   ///< Commands to send.
+  std::vector<timer_change> timers; ///< Timeout changes, in step order.
+};
+
+using outbox_batch = std::shared_ptr<dispatch_work>;
+
+/// Sends a batch of outbox items and applies its timeout changes (outbox_batch).
 using saga_dispatch_atom = caf::atom_constant<caf::atom("sg_disp")>;
 /// Re-sends one outbox item after a backoff (outbox_item).
 using saga_retry_atom = caf::atom_constant<caf::atom("sg_retry")>;
@@ -58,10 +71,8 @@ using saga_spilled_atom = caf::atom_constant<caf::atom("sg_spill")>;
 using saga_drain_atom = caf::atom_constant<caf::atom("sg_drain")>;
 /// Arms a timeout (timer_item).
 using saga_arm_atom = caf::atom_constant<caf::atom("sg_arm")>;
-/// Disarms a timeout (instance, name).
-using saga_disarm_atom = caf::atom_constant<caf::atom("sg_disarm")>;
-/// A timeout's delay elapsed (timer_item).
-using saga_fire_atom = caf::atom_constant<caf::atom("sg_fire")>;
+/// The earliest armed timeout may be due (its deadline, in us).
+using saga_tick_atom = caf::atom_constant<caf::atom("sg_tick")>;
 /// The dispatcher's periodic check for commands answered too late.
 using saga_sweep_atom = caf::atom_constant<caf::atom("sg_sweep")>;
 
@@ -143,10 +154,14 @@ struct saga_runtime::impl {
   /// Gives the dispatcher the commands and timer changes of the writes that
   /// succeeded. Thread-safe (runs on the journal's callback).
   void hand_over(detail::batch_work& work, const persistence::write_outcomes& outcomes);
-  /// Counters, completion callbacks, notes and the checkpoint of a decided
-  /// batch; the first error of its writes, if any.
-  caf::error finish(detail::batch_work& work, uint64_t last_position,
-                    const persistence::write_outcomes& outcomes);
+  /// Reports a decided batch: its notes without a write, then for each
+  /// write that succeeded its counters, completion callback and notes.
+  /// Thread-safe (runs on the journal's callback).
+  void report_batch(detail::batch_work& work, const persistence::write_outcomes& outcomes);
+  /// The first error of a decided batch's `writes` writes, if any; else
+  /// moves the checkpoint on and trims finished instances from the cache.
+  caf::error finish(uint64_t last_position, const persistence::write_outcomes& outcomes,
+                    size_t writes);
   /// Drops the batch's instance states from the cache: a failed batch
   /// changed them, and they are reloaded from the journal when next needed.
   void forget_records(detail::batch_work& work);

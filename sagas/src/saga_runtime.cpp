@@ -157,14 +157,14 @@ saga_runtime::start(caf::actor_system& sys, std::shared_ptr<runtime::bus::event_
   // The outbox left by the last run: the commands of the steps after the
   // outbox-done position, the commands under outbox keys; and the stored
   // timeouts.
-  auto items = std::make_shared<std::vector<outbox_item>>();
+  auto work = std::make_shared<dispatch_work>();
+  auto& items = work->items;
   auto from = resend_from(*p->journal, p->name, *cp);
   if (!from)
     return std::move(from.error());
   p->outbox_done = *from - 1;
-  if (auto err = steps_to_resend(*p->journal, p->name, *from, *items))
+  if (auto err = steps_to_resend(*p->journal, p->name, *from, items))
     return err;
-  std::vector<timer_item> timers;
   caf::error corrupt;
   auto err = p->journal->scan_side(keys::outbox_prefix(p->name),
                                    [&](std::string_view k, std::string_view v) {
@@ -177,7 +177,7 @@ saga_runtime::start(caf::actor_system& sys, std::shared_ptr<runtime::bus::event_
                                                             item.key);
                                        return false;
                                      }
-                                     items->push_back(std::move(item));
+                                     items.push_back(std::move(item));
                                      return true;
                                    });
   if (!err)
@@ -189,8 +189,9 @@ saga_runtime::start(caf::actor_system& sys, std::shared_ptr<runtime::bus::event_
                                                          std::string{k});
                                     return false;
                                   }
-                                  timers.push_back(timer_item{tr.instance(), tr.name(),
-                                                              tr.seq(), tr.deadline_us()});
+                                  work->timers.push_back(timer_change{
+                                    false, timer_item{tr.instance(), tr.name(), tr.seq(),
+                                                      tr.deadline_us()}});
                                   return true;
                                 });
   if (err)
@@ -208,12 +209,8 @@ saga_runtime::start(caf::actor_system& sys, std::shared_ptr<runtime::bus::event_
     return err;
   p->weak_self = p;
   p->dispatcher = spawn_dispatcher(sys, p);
-  if (!items->empty()) {
-    p->in_flight += static_cast<int64_t>(items->size());
-    caf::anon_send(p->dispatcher, saga_dispatch_atom::value, std::move(items));
-  }
-  for (auto& t : timers)
-    caf::anon_send(p->dispatcher, saga_arm_atom::value, std::move(t));
+  p->in_flight += static_cast<int64_t>(items.size());
+  caf::anon_send(p->dispatcher, saga_dispatch_atom::value, std::move(work));
   runtime::bus::subscription_options so;
   so.name = keys::checkpoint_name(p->name);
   so.start = runtime::bus::start_position::after(p->last_checkpoint);
@@ -223,6 +220,14 @@ saga_runtime::start(caf::actor_system& sys, std::shared_ptr<runtime::bus::event_
   so.idle_poll = std::chrono::milliseconds{10}; // Settles a lone step write promptly.
   auto raw = p.get();
   so.on_idle = [raw] { raw->on_idle(); };
+  // Not even copied: events of types the saga has no handler for, among them
+  // its own step events (about half of what a saga's workflow writes).
+  so.accept = [model = p->model](const persistence::event_envelope& e) {
+    static const std::string timeout_type = pb::TimeoutFired::default_instance().GetTypeName();
+    static const std::string replay_type = pb::ReplayRequested::default_instance().GetTypeName();
+    return e.event_type == timeout_type || e.event_type == replay_type
+           || model->takes_part_in(e.event_type);
+  };
   auto sub = bus->subscribe(std::move(so), [raw](const runtime::bus::event_batch& b) {
     return raw->process(b);
   });

@@ -117,18 +117,23 @@ void batch_processor::step(instance_record& rec, const std::string& instance,
   // command; see keys.hpp's outbox_done).
   for (size_t k = 0; k < fx.commands.size(); ++k) {
     auto& c = fx.commands[k];
+    auto& entry = *s.add_commands();
+    entry.set_persistence_id(c.aggregate_type + "-" + c.aggregate_id);
+    entry.set_command_type(std::move(c.command_type));
+    entry.set_payload(std::move(c.payload));
+    entry.set_command_id(keys::command_id(saga, instance, step_no, k));
+    entry.set_correlation_id(instance);
+  }
+  w.events.push_back(make_envelope(w.persistence_id, s, instance, causation_of(e)));
+  // The step event is encoded: its commands move on to the dispatcher.
+  post.items.reserve(static_cast<size_t>(s.commands_size()));
+  for (int k = 0; k < s.commands_size(); ++k) {
     outbox_item item;
     item.step = step_no;
     item.index = static_cast<uint32_t>(k);
-    item.entry.set_persistence_id(c.aggregate_type + "-" + c.aggregate_id);
-    item.entry.set_command_type(c.command_type);
-    item.entry.set_payload(c.payload);
-    item.entry.set_command_id(keys::command_id(saga, instance, step_no, k));
-    item.entry.set_correlation_id(instance);
-    *s.add_commands() = item.entry;
+    item.entry.Swap(s.mutable_commands(k));
     post.items.push_back(std::move(item));
   }
-  w.events.push_back(make_envelope(w.persistence_id, s, instance, causation_of(e)));
   // Notes: the handled event with the new state, the handler's lines, the end.
   if (story) {
     saga_note ev{saga_note::kind::event, saga, instance,

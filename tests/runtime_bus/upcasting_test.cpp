@@ -217,20 +217,23 @@ TEST_P(upcasting_test, subscriptions_and_projections_get_v2_in_catch_up_and_live
   });
   ASSERT_TRUE(sub);
   ASSERT_FALSE((*sub)->wait_for(3, 10s));
+  // The first event the bus sees live may still be read from the journal
+  // (the subscriber can look before the bus has it); once the bus holds a
+  // group, everything after it is delivered live.
+  write(*raw_.events, "order-2", order_v1("o2", 700, "eve"));
+  ASSERT_FALSE((*sub)->wait_for(4, 10s));
   // Written as v1 after the subscriber caught up: delivered live.
   write(*raw_.events, "customer-8", contact_v1("c8", "eve@example.com", "555-0102"));
-  write(*raw_.events, "order-2", order_v1("o2", 700, "eve"));
   ASSERT_FALSE((*sub)->wait_for(5, 10s));
   std::lock_guard<std::mutex> guard{mtx};
   auto expected = all_current;
-  expected.insert(expected.end(), {"EmailChanged c8 eve@example.com",
-                                   "PhoneChanged c8 555-0102",
-                                   "OrderPlaced v2 o2 700 eve EUR"});
+  expected.insert(expected.end(), {"OrderPlaced v2 o2 700 eve EUR",
+                                   "EmailChanged c8 eve@example.com",
+                                   "PhoneChanged c8 555-0102"});
   EXPECT_EQ(seen, expected);
   EXPECT_FALSE(live.front()) << "old events came from catch-up";
-  EXPECT_TRUE(live.back()) << "new events came live";
   EXPECT_EQ(live.size(), 7u);
-  EXPECT_TRUE(live[4] && live[5]) << "the split pieces came live";
+  EXPECT_TRUE(live[5] && live[6]) << "the split pieces came live";
 }
 
 TEST_P(upcasting_test, projection_builds_its_view_from_upcast_events) {

@@ -75,8 +75,9 @@ bool subscription::sleep_for(std::chrono::milliseconds d) {
 void subscription::read_batch(uint64_t next, event_batch& batch, caf::error& err) {
   auto& j = *bus_->source();
   auto examined = j.read_all(next, opts_.max_batch, opts_.filter,
-                             [&batch](const event_envelope& e) {
-                               batch.events.push_back(e);
+                             [this, &batch](const event_envelope& e) {
+                               if (!opts_.accept || opts_.accept(e))
+                                 batch.events.push_back(e);
                                return true;
                              });
   if (!examined) {
@@ -137,7 +138,8 @@ void subscription::run() {
     if (step == event_bus::next_step::live) {
       for (auto& g : groups)
         for (auto& e : *g.events)
-          if (e.global_position >= next_ && opts_.filter.matches(e))
+          if (e.global_position >= next_ && opts_.filter.matches(e)
+              && (!opts_.accept || opts_.accept(e)))
             batch.events.push_back(e);
       batch.first_position = next_;
       batch.last_position = groups.back().last;
@@ -173,6 +175,8 @@ void subscription::run() {
       if (!deliver(batch))
         break;
       events_ += batch.events.size();
+    } else if (opts_.on_idle) {
+      opts_.on_idle(); // Nothing for the handler in these events.
     }
     if (batch.live)
       ++live_batches_;

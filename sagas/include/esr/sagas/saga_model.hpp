@@ -67,6 +67,13 @@ public:
   virtual caf::expected<std::optional<routed_event>>
   route(const persistence::event_envelope& e) const = 0;
 
+  /// True if route() may return an event for the type `event_type`: false
+  /// lets the runtime skip such events without reading them. Default: true.
+  virtual bool takes_part_in(const std::string& event_type) const {
+    static_cast<void>(event_type);
+    return true;
+  }
+
   /// Runs the handler of `r` on `state` (a copy the runtime discards on
   /// error), writing decisions to `fx`. Returns an empty error, or
   /// errc::handler_failed (error returned or exception thrown),

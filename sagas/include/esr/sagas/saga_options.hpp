@@ -29,11 +29,12 @@ struct saga_note {
 /// Options of a saga runtime.
 struct saga_options {
   /// Receives the story of the run. Called from several threads (the
-  /// subscription thread and CAF workers), possibly concurrently; must not
-  /// block for long. Default: none.
+  /// subscription thread, the journal's acknowledging thread and CAF
+  /// workers), possibly concurrently; must not block for long. Default: none.
   std::function<void(const saga_note&)> observer;
-  /// Called when an instance ended, with its key and outcome, on the
-  /// processor thread once the final step is durable; must be short. Cheaper
+  /// Called when an instance ended, with its key and outcome, as soon as the
+  /// final step is durable: on the journal thread that acknowledges it (or
+  /// the processor thread, when it redoes a batch); must be short. Cheaper
   /// than an observer (no story is rendered). Default: none.
   std::function<void(const std::string& instance, const std::string& outcome)> on_completed;
   /// Attempts of a failing handler before the event is parked. Default: 3.

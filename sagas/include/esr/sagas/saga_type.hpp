@@ -119,6 +119,10 @@ public:
     return h.route(e.payload, i->second);
   }
 
+  bool takes_part_in(const std::string& event_type) const override {
+    return by_type_.count(event_type) > 0;
+  }
+
   caf::error handle(std::any& state, const std::string& instance, const routed_event& r,
                     const persistence::event_envelope& e, step_effects& fx) const override {
     auto& s = *std::any_cast<State>(&state);

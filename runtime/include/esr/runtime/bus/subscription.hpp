@@ -64,6 +64,11 @@ struct subscription_options {
   std::string name;
   /// Which events are delivered. Default: all.
   persistence::event_filter filter = persistence::event_filter::all();
+  /// If set, a further test on the events `filter` selects: those it returns
+  /// false for are skipped like unselected ones (not copied, not delivered;
+  /// a batch of only skipped events is not delivered at all). Called on the
+  /// subscription's thread; must be cheap. Default: none (all selected).
+  std::function<bool(const persistence::event_envelope&)> accept;
   /// Where to start when no checkpoint exists. Default: beginning().
   start_position start = start_position::beginning();
   /// If set, the subscription resumes from the checkpoint stored under
@@ -83,9 +88,10 @@ struct subscription_options {
   /// safety net; live delivery does not depend on it). Default: 100 ms.
   std::chrono::milliseconds idle_poll{100};
   /// Called on the subscription's thread each time an idle poll found no new
-  /// event (at most every idle_poll): lets a handler that works
-  /// asynchronously finish or retry its work when no batch comes. Must not
-  /// block for long. Default: none.
+  /// event (at most every idle_poll), and after new events that were all
+  /// skipped (see `accept`): lets a handler that works asynchronously finish
+  /// or retry its work when no batch comes. Must not block for long.
+  /// Default: none.
   std::function<void()> on_idle;
 };
 
