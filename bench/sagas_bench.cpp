@@ -18,6 +18,8 @@
 //                   [--durability sync|periodic] [--batch 4096 (saga step batch)]
 //                   [--warmup-ms 1000] [--window-ms 3000]
 //                   [--recoveries 64 (registry max_concurrent_recoveries)]
+//                   [--idle-ms 120000 (registry idle_timeout: finished orders'
+//                    aggregates passivate after it)]
 
 #include <atomic>
 #include <chrono>
@@ -175,6 +177,8 @@ std::unique_ptr<saga_stack> open_stack(const args& a, const std::string& tag,
   st->store = *store;
   agg::registry_options ro;
   ro.max_concurrent_recoveries = static_cast<size_t>(int_option(a, "--recoveries", 64));
+  ro.idle_timeout = std::chrono::milliseconds{
+    int_option(a, "--idle-ms", static_cast<int64_t>(ro.idle_timeout.count()))};
   auto reg = agg::aggregate_registry::start(
     *st->sys, st->store, {make_order_type(), make_inventory_type(), make_payment_type()}, ro);
   if (!reg) {

@@ -164,9 +164,15 @@ bool aggregate_actor::try_handle(command_envelope& cmd, detail::reply_channel& r
   version_ = seq;
   command_reply reply{d->then_reply ? d->then_reply(*state_) : std::any{}, version_};
   if (!cmd.command_id.empty()) {
-    if (auto bytes = model.encode_reply(reply.value))
+    if (auto bytes = model.encode_reply(reply.value)) {
       w.events.back().metadata.headers.emplace("esr.reply", to_hex(*bytes)); // UTF-8 safe
-    dedup_.record({cmd.command_id, version_, dedup_window::known::reply, reply.value, {}, {}});
+      // The encoded reply, not a copy of the value (decoded only if the
+      // command comes again).
+      dedup_.record({cmd.command_id, version_, dedup_window::known::stored_reply, {}, {},
+                     std::move(*bytes)});
+    } else {
+      dedup_.record({cmd.command_id, version_, dedup_window::known::reply, reply.value, {}, {}});
+    }
   }
   b.writes.push_back(std::move(w));
   b.flights.push_back(in_flight{std::move(rp), std::move(reply)});
