@@ -64,12 +64,24 @@ void leveldb_journal::prepare(pending_call& call) {
       encode_event(e, records[j]);
     }
   }
+  // Hashed outside the lock; the lookups' cache misses overlap: all slots
+  // are prefetched, then the nodes they hold, then the streams resolved.
+  thread_local std::vector<uint64_t> hashes;
+  hashes.resize(n);
+  for (size_t i = 0; i < n; ++i)
+    hashes[i] = name_filter::hash_of(call.writes[i].persistence_id);
   std::lock_guard<std::mutex> guard{streams_mutex_};
+  if (n > 1) {
+    for (size_t i = 0; i < n; ++i)
+      streams_.prefetch(hashes[i]);
+    for (size_t i = 0; i < n; ++i)
+      streams_.prefetch_node(hashes[i]);
+  }
   for (size_t i = 0; i < n; ++i) {
     auto& w = call.writes[i];
     if (call.rejected[i] || w.events.empty())
       continue;
-    auto st = resolve_locked(w.persistence_id);
+    auto st = resolve_locked(w.persistence_id, hashes[i]);
     if (st)
       call.streams[i] = *st;
     else

@@ -102,19 +102,14 @@ caf::expected<uint64_t> leveldb_journal::next_stream_id_locked(uint16_t shard) {
 }
 
 caf::expected<leveldb_journal::stream_state*>
-leveldb_journal::resolve_locked(std::string_view pid) {
-  // The key is built in a reused buffer: no allocation per lookup (C++17's
-  // unordered_map cannot look up by string_view).
-  thread_local std::string key;
-  key.assign(pid.data(), pid.size());
-  auto i = streams_.find(key);
-  if (i != streams_.end())
-    return &i->second;
+leveldb_journal::resolve_locked(std::string_view pid, uint64_t h) {
+  if (auto n = streams_.find(pid, h))
+    return &n->value;
   auto shard = shard_of(pid, shard_count_);
   std::string value;
   // A name stored before open is in the filter, one stored since in
   // streams_: a filter miss is a new stream, found without a read.
-  auto st = names_loaded_ && !names_at_open_.may_contain(name_filter::hash_of(pid))
+  auto st = names_loaded_ && !names_at_open_.may_contain(h)
               ? leveldb::Status::NotFound("a new stream")
               : db_->index->Get(leveldb::ReadOptions{}, name_key(shard, pid), &value);
   stream_state state;
@@ -153,9 +148,10 @@ leveldb_journal::resolve_locked(std::string_view pid) {
   } else {
     return from_status(st, "reading a stream id");
   }
-  auto [pos, added] = streams_.emplace(std::string{pid}, state);
-  pos->second.name = &pos->first; // node-based: the key never moves
-  return &pos->second;
+  auto n = streams_.try_emplace(pid, h).first;
+  n->value = state;
+  n->value.name = &n->key; // the key never moves
+  return &n->value;
 }
 
 // -- reads -------------------------------------------------------------------

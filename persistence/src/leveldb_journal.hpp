@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "esr/persistence/journal.hpp"
+#include "esr/util/string_table.hpp"
 #include "leveldb_db.hpp"
 #include "name_filter.hpp"
 
@@ -139,8 +140,11 @@ private:
   /// unknown stream gets a new id (id_stored = false, stored by the index
   /// flush that writes its first index entry) and reads as empty; it stays
   /// cached, so its first write does not look it up again. Never nullptr.
-  /// REQUIRES: streams_mutex_ held.
-  caf::expected<stream_state*> resolve_locked(std::string_view pid);
+  /// `h` is name_filter::hash_of(pid). REQUIRES: streams_mutex_ held.
+  caf::expected<stream_state*> resolve_locked(std::string_view pid, uint64_t h);
+  caf::expected<stream_state*> resolve_locked(std::string_view pid) {
+    return resolve_locked(pid, name_filter::hash_of(pid));
+  }
 
   /// Allocates the next stream id of `shard`. REQUIRES: streams_mutex_ held.
   caf::expected<uint64_t> next_stream_id_locked(uint16_t shard);
@@ -256,7 +260,7 @@ private:
   std::mutex streams_mutex_;
   /// Every stream looked up or written since open. Never drops one: a name
   /// that is neither here nor in names_at_open_ was never stored.
-  std::unordered_map<std::string, stream_state> streams_;
+  esr::util::string_table<stream_state> streams_; ///< Keyed by name_filter::hash_of.
   /// The names stored when the store was opened (set by rebuild_tail).
   name_filter names_at_open_;
   bool names_loaded_ = false;

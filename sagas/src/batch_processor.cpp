@@ -14,16 +14,18 @@ namespace esr::sagas::detail {
 caf::expected<instance_record*> batch_processor::get(const std::string& key) {
   // Records stay in the cache (node-based: the pointer stays valid for the
   // batch; nothing is erased from the cache while a batch is handled).
-  auto j = rt_.cache.find(key);
-  if (j != rt_.cache.end()) {
+  auto h = rt_.cache.hash(key);
+  if (auto n = rt_.cache.find(key, h)) {
     w_.touched.push_back(key);
-    return &j->second;
+    return &n->value;
   }
   auto rec = rt_.load(key, rt_.maybe_parked.count(key) > 0);
   if (!rec)
     return std::move(rec.error());
   w_.touched.push_back(key);
-  return &rt_.cache.emplace(key, std::move(*rec)).first->second;
+  auto n = rt_.cache.try_emplace(key, h).first;
+  n->value = std::move(*rec);
+  return &n->value;
 }
 
 caf::error batch_processor::handle(const event_envelope& e) {

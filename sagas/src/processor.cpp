@@ -140,13 +140,9 @@ caf::error saga_runtime::impl::finish(uint64_t last_position,
   if (cache.size() > opts.finished_cache) {
     // Not the records a later batch changed (handled, not yet durable: a
     // reload would miss that step); theirs are past this checkpoint.
-    for (auto i = cache.begin(); i != cache.end();) {
-      auto& r = i->second;
-      if (r.completed && r.parked.empty() && r.last_position <= last_checkpoint)
-        i = cache.erase(i);
-      else
-        ++i;
-    }
+    cache.erase_if([this](const std::string&, const instance_record& r) {
+      return r.completed && r.parked.empty() && r.last_position <= last_checkpoint;
+    });
   }
   return caf::none;
 }

@@ -19,6 +19,7 @@
 #include <caf/atom.hpp>
 
 #include "esr/sagas/saga_runtime.hpp"
+#include "esr/util/string_table.hpp"
 #include "esr/sagas/saga_records.pb.h"
 
 namespace esr::sagas {
@@ -106,7 +107,7 @@ struct saga_runtime::impl {
   caf::actor dispatcher;
 
   // Processor state, touched only by the subscription thread.
-  std::unordered_map<std::string, instance_record> cache;
+  esr::util::string_table<instance_record> cache;
   uint64_t last_checkpoint = 0; ///< The last checkpoint written.
 
   std::atomic<int64_t> in_flight{0};   ///< Commands sent and not yet answered.

@@ -79,12 +79,9 @@ void aggregate_registry::dispatch(
   auto n = stable_hash(persistence_id) % impl_->shards.size();
   auto& table = *impl_->tables[n];
   {
-    // The table is keyed by std::string (no heterogeneous lookup in C++17):
-    // reuse one buffer per thread instead of allocating a key per command.
-    thread_local std::string key;
-    key.assign(persistence_id.data(), persistence_id.size());
+    auto h = shard_table::entry_map::hash(persistence_id); // outside the lock
     std::lock_guard<std::mutex> guard{table.mtx};
-    if (auto agg = table.direct_route(key)) {
+    if (auto agg = table.direct_route(persistence_id, h)) {
       // Enqueued under the lock: see dispatch() in registry.hpp and
       // shard_table.hpp for why this cannot be bounced or reordered.
       send(*agg, dispatch_target::aggregate);

@@ -24,9 +24,10 @@ caf::behavior shard_actor::make_behavior() {
   set_exit_handler([this](caf::exit_msg& msg) {
     {
       lock guard{table_->mtx};
-      for (auto& kv : table_->entries)
-        if (kv.second.actor)
-          send_exit(kv.second.actor, msg.reason);
+      table_->entries.for_each([&](const std::string&, shard_table::entry& e) {
+        if (e.actor)
+          send_exit(e.actor, msg.reason);
+      });
       table_->entries.clear();
       table_->lru.clear();
       table_->live = 0;
@@ -86,8 +87,8 @@ caf::expected<caf::actor> shard_actor::spawn_for(const std::string& pid) {
 void shard_actor::route(const std::string& pid, caf::message msg) {
   auto& t = *table_;
   lock guard{t.mtx};
-  if (auto i = t.entries.find(pid); i != t.entries.end()) {
-    auto& e = i->second;
+  if (auto n = t.entries.find(pid)) {
+    auto& e = n->value;
     shard_table::routed(e);
     if (e.passivating) {
       if (!e.held_msgs)
@@ -107,8 +108,8 @@ void shard_actor::route(const std::string& pid, caf::message msg) {
   auto agg = spawn_for(pid);
   guard.lock();
   if (!agg) {
-    if (auto i = t.entries.find(pid); i != t.entries.end())
-      t.retire(i);
+    if (auto n = t.entries.find(pid))
+      t.retire(n);
     guard.unlock();
     auto rp = make_response_promise();
     actors::answer_with_error(msg, rp, std::move(agg.error()));
@@ -135,19 +136,19 @@ void shard_actor::enforce_max_live(const std::string* keep) {
     auto oldest = t.lru.front();
     if (keep != nullptr && oldest == keep)
       break;
-    passivate(t.entries.find(*oldest)->second);
+    passivate(t.entries.find(*oldest)->value);
   }
 }
 
 void shard_actor::on_down(const std::string& pid, const caf::actor_addr& who) {
   auto& t = *table_;
   lock guard{t.mtx};
-  auto i = t.entries.find(pid);
-  if (i == t.entries.end() || i->second.actor.address() != who)
+  auto n = t.entries.find(pid);
+  if (n == nullptr || n->value.actor.address() != who)
     return; // An older incarnation.
-  auto held_msgs = std::move(i->second.held_msgs);
+  auto held_msgs = std::move(n->value.held_msgs);
   if (!held_msgs || held_msgs->empty()) {
-    t.retire(i); // Passivated, or failed while live.
+    t.retire(n); // Passivated, or failed while live.
     return;
   }
   // Commands arrived while it stopped: a new incarnation recovers for them.
@@ -178,7 +179,7 @@ void shard_actor::on_tick() {
   if (idle_ticks == 0)
     idle_ticks = 1;
   while (!t.lru.empty()) {
-    auto& e = t.entries.find(*t.lru.front())->second;
+    auto& e = t.entries.find(*t.lru.front())->value;
     if (t.tick - e.last_tick < idle_ticks)
       break;
     passivate(e);
@@ -190,7 +191,7 @@ uint64_t shard_actor::passivate_all() {
   lock guard{t.mtx};
   uint64_t n = 0;
   while (!t.lru.empty()) {
-    passivate(t.entries.find(*t.lru.front())->second);
+    passivate(t.entries.find(*t.lru.front())->value);
     ++n;
   }
   return n;

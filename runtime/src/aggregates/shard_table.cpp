@@ -2,19 +2,19 @@
 
 namespace esr::runtime::aggregates {
 
-const caf::actor* shard_table::direct_route(const std::string& pid) {
+const caf::actor* shard_table::direct_route(std::string_view pid, uint64_t h) {
   if (closed)
     return nullptr;
-  auto i = entries.find(pid);
-  if (i == entries.end()) {
+  auto n = entries.find(pid, h);
+  if (n == nullptr) {
     // The shard will activate it; until it has, later commands follow this
     // one through the shard.
-    i = entries.try_emplace(pid).first;
-  } else if (i->second.actor && !i->second.passivating && i->second.queued == 0) {
-    touch(i->second);
-    return &i->second.actor;
+    n = entries.try_emplace(pid, h).first;
+  } else if (n->value.actor && !n->value.passivating && n->value.queued == 0) {
+    touch(n->value);
+    return &n->value.actor;
   }
-  ++i->second.queued; // 2^32 commands would not fit in any mailbox.
+  ++n->value.queued; // 2^32 commands would not fit in any mailbox.
   return nullptr;
 }
 
@@ -29,12 +29,12 @@ void shard_table::routed(entry& e) {
 }
 
 shard_table::entry& shard_table::install(const std::string& pid, caf::actor agg) {
-  auto pos = entries.try_emplace(pid).first;
-  auto& e = pos->second;
+  auto n = entries.try_emplace(pid).first;
+  auto& e = n->value;
   e.actor = std::move(agg);
   e.passivating = false;
   e.last_tick = tick;
-  e.lru = lru.insert(lru.end(), &pos->first);
+  e.lru = lru.insert(lru.end(), &n->key);
   ++live;
   return e;
 }
@@ -48,14 +48,14 @@ bool shard_table::mark_passivating(entry& e) {
   return true;
 }
 
-void shard_table::retire(entry_map::iterator i) {
-  auto& e = i->second;
+void shard_table::retire(entry_map::node* n) {
+  auto& e = n->value;
   if (e.actor && !e.passivating) {
     lru.erase(e.lru);
     --live;
   }
   if (e.queued == 0) {
-    entries.erase(i);
+    entries.erase(n->key);
     return;
   }
   e.actor = caf::actor{};

@@ -24,12 +24,13 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include <caf/actor.hpp>
 #include <caf/message.hpp>
 #include <caf/response_promise.hpp>
+
+#include "esr/util/string_table.hpp"
 
 namespace esr::runtime::aggregates {
 
@@ -56,7 +57,7 @@ struct shard_table {
     std::unique_ptr<std::vector<held>> held_msgs; ///< While passivating.
   };
 
-  using entry_map = std::unordered_map<std::string, entry>;
+  using entry_map = esr::util::string_table<entry>;
 
   // -- used by dispatch() (REQUIRES: mtx held) --------------------------------
 
@@ -66,7 +67,8 @@ struct shard_table {
   /// the shard for `pid` (adding a placeholder entry if absent) unless the
   /// shard has stopped; the caller must then send exactly one command for
   /// `pid` to the shard.
-  const caf::actor* direct_route(const std::string& pid);
+  /// `h` is entry_map::hash(pid).
+  const caf::actor* direct_route(std::string_view pid, uint64_t h);
 
   // -- used by the shard actor (REQUIRES: mtx held) ---------------------------
 
@@ -86,10 +88,10 @@ struct shard_table {
   /// e.actor before releasing the lock.
   bool mark_passivating(entry& e);
 
-  /// Forgets the incarnation of `i`, if any (it stopped, or never started):
+  /// Forgets the incarnation of `n`, if any (it stopped, or never started):
   /// erases the entry, or keeps it as a placeholder while commands for it
   /// are queued at the shard. Drops held messages (take them first).
-  void retire(entry_map::iterator i);
+  void retire(entry_map::node* n);
 
   std::mutex mtx;
   entry_map entries;
