@@ -101,28 +101,75 @@ caf::error validate_snapshot(const snapshot_envelope& s, size_t max_payload) {
   return caf::none;
 }
 
+namespace {
+
+// Protobuf's wire format written straight from an event_envelope: the bytes
+// pb::EventEnvelope would serialize (proto3: fields holding their default
+// are left out), without copying every field into a message first.
+
+void put_varint(std::string& out, uint64_t v) {
+  char buf[10];
+  size_t n = 0;
+  while (v >= 0x80) {
+    buf[n++] = static_cast<char>(v | 0x80);
+    v >>= 7;
+  }
+  buf[n++] = static_cast<char>(v);
+  out.append(buf, n);
+}
+
+void put_uint(std::string& out, uint32_t field, uint64_t v) {
+  if (v == 0)
+    return;
+  put_varint(out, uint64_t{field} << 3); // wire type 0: varint
+  put_varint(out, v);
+}
+
+void put_len(std::string& out, uint32_t field, std::string_view s) {
+  put_varint(out, (uint64_t{field} << 3) | 2); // wire type 2: length-delimited
+  put_varint(out, s.size());
+  out.append(s.data(), s.size());
+}
+
+void put_string(std::string& out, uint32_t field, std::string_view s) {
+  if (!s.empty())
+    put_len(out, field, s);
+}
+
+} // namespace
+
 void encode_event(const event_envelope& e, std::string& out) {
-  auto& m = tl_event;
-  m.Clear();
-  m.set_persistence_id(e.persistence_id);
-  m.set_sequence_nr(e.sequence_nr);
-  m.set_event_type(e.event_type);
-  m.set_schema_version(e.schema_version);
-  m.set_payload(e.payload);
-  m.set_timestamp_us(e.timestamp_us);
+  auto header_at = out.size();
+  out.push_back(static_cast<char>(record_format));
+  out.append(4, '\0');
+  auto body_at = out.size();
+  put_string(out, 1, e.persistence_id);
+  put_uint(out, 2, e.sequence_nr);
+  put_string(out, 4, e.event_type);
+  put_uint(out, 5, e.schema_version);
+  put_string(out, 6, e.payload);
+  put_uint(out, 7, static_cast<uint64_t>(e.timestamp_us));
   auto& md = e.metadata;
   if (!md.correlation_id.empty() || !md.causation_id.empty() || !md.writer_id.empty()
       || !md.headers.empty()) {
-    auto* pm = m.mutable_metadata();
-    pm->set_correlation_id(md.correlation_id);
-    pm->set_causation_id(md.causation_id);
-    pm->set_writer_id(md.writer_id);
-    for (auto& [k, v] : md.headers)
-      (*pm->mutable_headers())[k] = v;
+    thread_local std::string meta, entry;
+    meta.clear();
+    put_string(meta, 1, md.correlation_id);
+    put_string(meta, 2, md.causation_id);
+    put_string(meta, 3, md.writer_id);
+    for (auto& [k, v] : md.headers) {
+      entry.clear();
+      put_len(entry, 1, k); // map entries carry both fields
+      put_len(entry, 2, v);
+      put_len(meta, 4, entry);
+    }
+    put_len(out, 8, meta);
   }
   for (auto& t : e.tags)
-    m.add_tags(t);
-  frame(m, out);
+    put_len(out, 9, t);
+  uint32_t crc = crc32c(out.data() + body_at, out.size() - body_at);
+  for (int i = 0; i < 4; ++i)
+    out[header_at + 1 + i] = static_cast<char>((crc >> (8 * i)) & 0xFF);
 }
 
 bool decode_event(std::string_view record, event_envelope& out) {
