@@ -162,8 +162,11 @@ bool aggregate_actor::try_handle(command_envelope& cmd, detail::reply_channel& r
     w.events.push_back(std::move(env));
   }
   version_ = seq;
-  command_reply reply{d->then_reply ? d->then_reply(*state_) : std::any{}, version_};
-  if (!cmd.command_id.empty()) {
+  command_reply reply{d->then_reply && cmd.wants_reply ? d->then_reply(*state_) : std::any{},
+                      version_};
+  if (!cmd.command_id.empty() && !cmd.wants_reply) {
+    dedup_.record({cmd.command_id, version_, dedup_window::known::version_only, {}, {}, {}});
+  } else if (!cmd.command_id.empty()) {
     if (auto bytes = model.encode_reply(reply.value)) {
       w.events.back().metadata.headers.emplace("esr.reply", to_hex(*bytes)); // UTF-8 safe
       // The encoded reply, not a copy of the value (decoded only if the

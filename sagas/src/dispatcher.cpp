@@ -175,6 +175,9 @@ void send_one(self_ptr self, outbox_item item) {
   env.payload = std::move(*cmd);
   env.command_id = e.command_id();
   env.correlation_id = e.correlation_id();
+  // Only whether it was applied matters here (a duplicate after a restart
+  // counts as applied): no reply value is made, sent or stored.
+  env.wants_reply = false;
   ++rt.sent;
   ++item.attempt;
   if (rt.opts.observer)

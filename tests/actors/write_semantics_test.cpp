@@ -41,6 +41,27 @@ TEST(write_semantics, a_duplicate_command_id_gets_the_original_reply_and_is_not_
   EXPECT_EQ(again.state.value, 6);
 }
 
+TEST(write_semantics, a_command_whose_reply_is_not_wanted_is_applied_once_and_stores_no_reply) {
+  kit_t kit{counter::make_type()};
+  auto first = kit.when_without_reply(counter::add{5}, "cmd-1");
+  ASSERT_TRUE(first) << actors::render(first.error());
+  EXPECT_FALSE(first->value.has_value()) << "no reply value was made";
+  EXPECT_EQ(first->version, 1u);
+  auto stored = kit.storage().events->read_stream(kit.persistence_id(), 1, 1);
+  ASSERT_TRUE(stored);
+  ASSERT_EQ(stored->size(), 1u);
+  EXPECT_EQ((*stored)[0].metadata.headers.count("esr.reply"), 0u);
+  for (int round = 0; round < 2; ++round) {
+    // Applied already (also after a restart): a duplicate, without a reply.
+    auto again = kit.when(counter::add{5}, "cmd-1");
+    ASSERT_FALSE(again.reply);
+    EXPECT_TRUE(actors::is(again.reply.error(), actors::errc::duplicate_command));
+    EXPECT_EQ(again.state.value, 5);
+    EXPECT_EQ(again.version, 1u);
+    kit.restart();
+  }
+}
+
 TEST(write_semantics, a_duplicate_of_a_rejected_command_gets_the_original_rejection) {
   kit_t kit{counter::make_type()};
   auto first = kit.when(counter::add{0}, "cmd-0");

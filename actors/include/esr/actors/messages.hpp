@@ -40,6 +40,13 @@ struct command_envelope {
   /// own table. An ordinary message is not answered if the aggregate dies
   /// before handling it: tagged senders need their own timeouts.
   uint64_t reply_tag = 0;
+  /// If false, the sender only needs to know whether a command that
+  /// persists events was applied: its answer carries no reply value, and no
+  /// reply is stored with its events, so a duplicate of `command_id` is
+  /// answered with errc::duplicate_command (naming the version) instead of
+  /// the original reply. Saves making, encoding and storing a reply nobody
+  /// reads (the saga dispatcher's commands). Default: true.
+  bool wants_reply = true;
 };
 
 /// The answer to a command that was handled (persisted or replied).

@@ -123,6 +123,23 @@ public:
     return out;
   }
 
+  /// Sends `cmd` with command id `command_id` and
+  /// command_envelope::wants_reply = false; returns the answer (its value is
+  /// empty for a command that persisted events) or the error.
+  caf::expected<command_reply> when_without_reply(Command cmd, std::string command_id) {
+    command_envelope env;
+    env.persistence_id = pid_;
+    env.payload = std::move(cmd);
+    env.command_id = std::move(command_id);
+    env.wants_reply = false;
+    caf::expected<command_reply> out{caf::error{}};
+    caf::scoped_actor self{sys_};
+    self->request(actor_, caf::infinite, std::move(env))
+      .receive([&](command_reply& r) { out = std::move(r); },
+               [&](caf::error& e) { out = std::move(e); });
+    return out;
+  }
+
   /// Returns the live state.
   State state() { return current().state; }
 
