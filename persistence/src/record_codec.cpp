@@ -30,17 +30,29 @@ bool valid_utf8(std::string_view s) {
   return true;
 }
 
-/// Serializes `m` into `out` behind a record header (format byte, CRC-32C).
-template <class Message>
-void frame(const Message& m, std::string& out) {
+/// Appends a record header (format byte, CRC-32C to fill in) to `out`;
+/// returns where it starts. The body follows it; end_frame() seals it.
+size_t begin_frame(std::string& out) {
   auto header_at = out.size();
   out.push_back(static_cast<char>(record_format));
   out.append(4, '\0');
-  auto body_at = out.size();
-  m.AppendToString(&out);
+  return header_at;
+}
+
+/// Fills in the CRC-32C of the body after the header at `header_at`.
+void end_frame(std::string& out, size_t header_at) {
+  auto body_at = header_at + 5;
   uint32_t crc = crc32c(out.data() + body_at, out.size() - body_at);
   for (int i = 0; i < 4; ++i)
     out[header_at + 1 + i] = static_cast<char>((crc >> (8 * i)) & 0xFF);
+}
+
+/// Serializes `m` into `out` behind a record header.
+template <class Message>
+void frame(const Message& m, std::string& out) {
+  auto header_at = begin_frame(out);
+  m.AppendToString(&out);
+  end_frame(out, header_at);
 }
 
 /// Returns the body of a framed record, or an empty view with ok=false.
@@ -54,6 +66,15 @@ std::string_view unframe(std::string_view record, bool& ok) {
   auto body = record.substr(5);
   ok = crc32c(body.data(), body.size()) == stored;
   return body;
+}
+
+/// Checks a framed record and parses its body into `m`; false if the
+/// header, the CRC or the body is bad.
+template <class Message>
+bool parse_framed(std::string_view record, Message& m) {
+  bool ok = false;
+  auto body = unframe(record, ok);
+  return ok && m.ParseFromArray(body.data(), static_cast<int>(body.size()));
 }
 
 thread_local pb::EventEnvelope tl_event;
@@ -139,10 +160,7 @@ void put_string(std::string& out, uint32_t field, std::string_view s) {
 } // namespace
 
 void encode_event(const event_envelope& e, std::string& out) {
-  auto header_at = out.size();
-  out.push_back(static_cast<char>(record_format));
-  out.append(4, '\0');
-  auto body_at = out.size();
+  auto header_at = begin_frame(out);
   put_string(out, 1, e.persistence_id);
   put_uint(out, 2, e.sequence_nr);
   put_string(out, 4, e.event_type);
@@ -167,18 +185,12 @@ void encode_event(const event_envelope& e, std::string& out) {
   }
   for (auto& t : e.tags)
     put_len(out, 9, t);
-  uint32_t crc = crc32c(out.data() + body_at, out.size() - body_at);
-  for (int i = 0; i < 4; ++i)
-    out[header_at + 1 + i] = static_cast<char>((crc >> (8 * i)) & 0xFF);
+  end_frame(out, header_at);
 }
 
 bool decode_event(std::string_view record, event_envelope& out) {
-  bool ok = false;
-  auto body = unframe(record, ok);
-  if (!ok)
-    return false;
   auto& m = tl_event;
-  if (!m.ParseFromArray(body.data(), static_cast<int>(body.size())))
+  if (!parse_framed(record, m))
     return false;
   out.persistence_id.assign(m.persistence_id());
   out.sequence_nr = m.sequence_nr();
@@ -229,12 +241,8 @@ void encode_side_record(const std::vector<const side_write*>& writes, std::strin
 
 bool decode_side_record(std::string_view record,
                         const std::function<void(const std::string&, const std::string*)>& f) {
-  bool ok = false;
-  auto body = unframe(record, ok);
-  if (!ok)
-    return false;
   auto& m = tl_side;
-  if (!m.ParseFromArray(body.data(), static_cast<int>(body.size())))
+  if (!parse_framed(record, m))
     return false;
   for (auto& e : m.writes())
     f(e.key(), e.deleted() ? nullptr : &e.value());
@@ -242,12 +250,8 @@ bool decode_side_record(std::string_view record,
 }
 
 bool decode_snapshot(std::string_view record, snapshot_envelope& out) {
-  bool ok = false;
-  auto body = unframe(record, ok);
-  if (!ok)
-    return false;
   auto& m = tl_snapshot;
-  if (!m.ParseFromArray(body.data(), static_cast<int>(body.size())))
+  if (!parse_framed(record, m))
     return false;
   out.persistence_id = m.persistence_id();
   out.sequence_nr = m.sequence_nr();

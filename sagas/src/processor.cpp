@@ -156,9 +156,7 @@ void saga_runtime::impl::forget_records(batch_work& work) {
 bool saga_runtime::impl::finish_without_write(batch_work& work) {
   if (!work.writes.empty())
     return false;
-  for (auto& n : work.notes)
-    if (opts.observer)
-      opts.observer(n);
+  report_batch(work, {}); // Its notes; it has no writes.
   return true;
 }
 
